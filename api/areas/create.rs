@@ -1,0 +1,126 @@
+//! `POST /api/v1/areas`: an administrator adds an area under one in their scope. Only a
+//! national administrator may add a province.
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{find_by_code, find_in_scope, validate_area_code, AreaKind, AreaResponse};
+use crate::auth::{Caller, Role};
+use crate::db::{new_id, now};
+use crate::etag;
+use crate::i18n::Text;
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::schema::areas;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAreaRequest {
+    /// The parent area; omit (or `null`) only for a province.
+    pub parent_id: Option<uuid::Uuid>,
+    pub kind: AreaKind,
+    #[validate(length(min = 1, max = 32), custom(function = "validate_area_code"))]
+    #[schema(example = "TH-BS-PS-KP09")]
+    pub code: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Khu phố 9")]
+    pub name: String,
+    #[validate(range(min = 0, max = 1_000_000_000))]
+    pub official_adult_population: Option<i64>,
+    #[validate(range(min = 0, max = 1_000_000_000))]
+    pub official_household_count: Option<i64>,
+}
+
+/// Create an area
+#[utoipa::path(
+    tag = "areas",
+    request_body = CreateAreaRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = AreaResponse,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Only administrators create areas (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The parent is not in the caller's scope (`area-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken (`area-code-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/areas")]
+pub async fn create_area(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<CreateAreaRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let request = body.0;
+    let area = state
+        .db
+        .write(move |conn| {
+            let parent = match request.parent_id {
+                Some(parent_id) => {
+                    Some(find_in_scope(conn, &caller.scope, &parent_id.to_string())?)
+                }
+                None if caller.scope.is_national() => None,
+                None => {
+                    return Err(ApiError::invalid_field(
+                        "/parent_id",
+                        "required",
+                        Text::new(
+                            "Cần chọn địa bàn cấp trên trong phạm vi của bạn",
+                            "A parent area within your scope is required",
+                        ),
+                    ))
+                }
+            };
+            if !request.kind.fits_under(parent.as_ref().and_then(|p| p.kind())) {
+                return Err(ApiError::invalid_field(
+                    "/kind",
+                    "kind-does-not-fit-parent",
+                    Text::new(
+                        "Loại địa bàn không phù hợp với cấp trên (tỉnh → thị xã/huyện → phường → khu phố)",
+                        "This kind of area cannot sit under that parent (province → town/district → ward → neighbourhood)",
+                    ),
+                ));
+            }
+            if find_by_code(conn, &request.code)?.is_some() {
+                return Err(ProblemCode::AreaCodeTaken.into());
+            }
+            let id = new_id();
+            let path = format!("{}{id}/", parent.as_ref().map_or("/", |p| p.path.as_str()));
+            let at = now();
+            diesel::insert_into(areas::table)
+                .values((
+                    areas::id.eq(&id),
+                    areas::parent_id.eq(parent.as_ref().map(|p| p.id.clone())),
+                    areas::kind.eq(request.kind.as_str()),
+                    areas::code.eq(&request.code),
+                    areas::name.eq(request.name.trim()),
+                    areas::path.eq(&path),
+                    areas::official_adult_population.eq(request.official_adult_population),
+                    areas::official_household_count.eq(request.official_household_count),
+                    areas::version.eq(1),
+                    areas::created_at.eq(at),
+                    areas::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => ProblemCode::AreaCodeTaken.into(),
+                    other => ApiError::from(other),
+                })?;
+            find_in_scope(conn, &crate::auth::Scope::national(), &id)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag::for_version(area.version)))
+        .insert_header((header::LOCATION, format!("/api/v1/areas/{}", area.id)))
+        .json(AreaResponse::try_from(area)?))
+}

@@ -1,0 +1,213 @@
+//! The area tree: province → district or town → ward → neighbourhood. Each area stores its
+//! materialised path (`/root id/…/own id/`) so "everything in my scope" is one indexed
+//! prefix match on both backends. Officials may enter the official adult population and
+//! household count that targets are judged against.
+
+pub mod create;
+pub mod get;
+pub mod list;
+pub mod update;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Scope;
+use crate::db::DbConnection;
+use crate::problem::{ApiError, ProblemCode};
+use crate::schema::areas;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AreaKind {
+    Province,
+    District,
+    Town,
+    Ward,
+    Neighbourhood,
+}
+
+impl AreaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaKind::Province => "province",
+            AreaKind::District => "district",
+            AreaKind::Town => "town",
+            AreaKind::Ward => "ward",
+            AreaKind::Neighbourhood => "neighbourhood",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AreaKind> {
+        match value {
+            "province" => Some(AreaKind::Province),
+            "district" => Some(AreaKind::District),
+            "town" => Some(AreaKind::Town),
+            "ward" => Some(AreaKind::Ward),
+            "neighbourhood" => Some(AreaKind::Neighbourhood),
+            _ => None,
+        }
+    }
+
+    /// Whether an area of this kind may sit directly under a parent of `parent` kind
+    /// (`None`: at the top of the tree).
+    pub fn fits_under(self, parent: Option<AreaKind>) -> bool {
+        use AreaKind::*;
+        matches!(
+            (self, parent),
+            (Province, None)
+                | (District | Town, Some(Province))
+                | (Ward, Some(District | Town))
+                | (Neighbourhood, Some(Ward))
+        )
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = areas)]
+pub struct Area {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub path: String,
+    pub official_adult_population: Option<i64>,
+    pub official_household_count: Option<i64>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Area {
+    pub fn kind(&self) -> Option<AreaKind> {
+        AreaKind::parse(&self.kind)
+    }
+}
+
+/// An area as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaResponse {
+    pub id: uuid::Uuid,
+    /// `null` for a province.
+    pub parent_id: Option<uuid::Uuid>,
+    pub kind: AreaKind,
+    /// A short unique code, e.g. `TH-BS-PS-KP01`.
+    pub code: String,
+    pub name: String,
+    /// Adults (18+) according to official statistics; targets are judged against it.
+    pub official_adult_population: Option<i64>,
+    pub official_household_count: Option<i64>,
+    /// Increments on every change; sent as the `ETag`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Area> for AreaResponse {
+    type Error = ApiError;
+
+    fn try_from(area: Area) -> Result<Self, ApiError> {
+        Ok(AreaResponse {
+            id: parse_uuid(&area.id)?,
+            parent_id: area.parent_id.as_deref().map(parse_uuid).transpose()?,
+            kind: area
+                .kind()
+                .ok_or_else(|| ApiError::internal("unknown area kind stored"))?,
+            code: area.code,
+            name: area.name,
+            official_adult_population: area.official_adult_population,
+            official_household_count: area.official_household_count,
+            version: area.version,
+            created_at: area.created_at.and_utc(),
+            updated_at: area.updated_at.and_utc(),
+        })
+    }
+}
+
+/// An area named inside another record (a user's scope, an assignment).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AreaSummary {
+    pub id: uuid::Uuid,
+    pub kind: AreaKind,
+    pub code: String,
+    pub name: String,
+}
+
+impl TryFrom<&Area> for AreaSummary {
+    type Error = ApiError;
+
+    fn try_from(area: &Area) -> Result<Self, ApiError> {
+        Ok(AreaSummary {
+            id: parse_uuid(&area.id)?,
+            kind: area
+                .kind()
+                .ok_or_else(|| ApiError::internal("unknown area kind stored"))?,
+            code: area.code.clone(),
+            name: area.name.clone(),
+        })
+    }
+}
+
+pub fn parse_uuid(value: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(value).map_err(ApiError::internal)
+}
+
+/// The area with this id if it lies in the scope; otherwise `area-not-found`, so that
+/// callers cannot learn which ids exist outside their scope.
+pub fn find_in_scope(conn: &mut DbConnection, scope: &Scope, id: &str) -> Result<Area, ApiError> {
+    areas::table
+        .find(id)
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|area| scope.contains(&area.path))
+        .ok_or_else(|| ProblemCode::AreaNotFound.into())
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Area>, ApiError> {
+    Ok(areas::table
+        .filter(areas::code.eq(code))
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Area codes: ASCII letters, digits, '-' and '_' (they appear in file names and URLs).
+pub fn validate_area_code(code: &str) -> Result<(), validator::ValidationError> {
+    if !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("area-code"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn areas_nest_province_town_ward_neighbourhood() {
+        use AreaKind::*;
+        assert!(Province.fits_under(None));
+        assert!(Town.fits_under(Some(Province)));
+        assert!(District.fits_under(Some(Province)));
+        assert!(Ward.fits_under(Some(Town)));
+        assert!(Neighbourhood.fits_under(Some(Ward)));
+        assert!(!Neighbourhood.fits_under(Some(Town)));
+        assert!(!Ward.fits_under(None));
+        assert!(!Province.fits_under(Some(Province)));
+    }
+
+    #[test]
+    fn area_codes_are_plain_ascii() {
+        assert!(validate_area_code("TH-BS_01").is_ok());
+        assert!(validate_area_code("Phú Sơn").is_err());
+        assert!(validate_area_code("").is_err());
+    }
+}

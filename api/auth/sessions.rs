@@ -1,0 +1,242 @@
+//! Sign-in sessions: one refresh family per login, holding every refresh token that
+//! descends from it. A refresh token is spent when used; presenting a spent one means it was
+//! copied, so the whole family is revoked. Outcomes that must be committed even though the
+//! client gets an error (a revocation) are returned as values, not errors, so the
+//! transaction that records them is not rolled back.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{tokens, Role};
+use crate::db::{new_id, now, DbConnection};
+use crate::problem::ApiError;
+use crate::schema::{refresh_families, refresh_tokens, users};
+
+/// Access and refresh token as returned by login and refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single-use: exchange it at `/api/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+/// Where a sign-in came from, kept with the session for the user's device list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn of(req: &actix_web::HttpRequest) -> ClientInfo {
+        ClientInfo {
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(300).collect()),
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+        }
+    }
+}
+
+pub struct NewSession {
+    pub session_id: String,
+    pub refresh_token: String,
+}
+
+/// Opens a refresh family for a user who just proved their password.
+pub fn start(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client: &ClientInfo,
+    ttl: Duration,
+) -> Result<NewSession, ApiError> {
+    let at = now();
+    let session_id = new_id();
+    diesel::insert_into(refresh_families::table)
+        .values((
+            refresh_families::id.eq(&session_id),
+            refresh_families::user_id.eq(user_id),
+            refresh_families::user_agent.eq(&client.user_agent),
+            refresh_families::client_ip.eq(&client.ip),
+            refresh_families::created_at.eq(at),
+            refresh_families::last_used_at.eq(at),
+        ))
+        .execute(conn)?;
+    let refresh_token = insert_token(conn, &session_id, at, ttl)?;
+    Ok(NewSession {
+        session_id,
+        refresh_token,
+    })
+}
+
+fn insert_token(
+    conn: &mut DbConnection,
+    session_id: &str,
+    at: NaiveDateTime,
+    ttl: Duration,
+) -> Result<String, ApiError> {
+    let token = tokens::new_refresh_token();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(new_id()),
+            refresh_tokens::family_id.eq(session_id),
+            refresh_tokens::token_hash.eq(tokens::digest(&token)),
+            refresh_tokens::created_at.eq(at),
+            refresh_tokens::expires_at.eq(at + ttl),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub enum Rotation {
+    Rotated {
+        user_id: String,
+        role: Role,
+        session: NewSession,
+    },
+    /// Unknown, expired, revoked, or its user is disabled.
+    Invalid,
+    /// Already spent: the family has now been revoked.
+    Reused,
+}
+
+/// Spends a refresh token and issues its successor in the same family.
+pub fn rotate(
+    conn: &mut DbConnection,
+    presented: &str,
+    ttl: Duration,
+) -> Result<Rotation, ApiError> {
+    let at = now();
+    let found: Option<(
+        String,
+        String,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        String,
+    )> = refresh_tokens::table
+        .inner_join(refresh_families::table)
+        .filter(refresh_tokens::token_hash.eq(tokens::digest(presented)))
+        .select((
+            refresh_tokens::id,
+            refresh_tokens::family_id,
+            refresh_tokens::spent_at,
+            refresh_tokens::expires_at,
+            refresh_families::revoked_at,
+            refresh_families::user_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((token_id, family_id, spent_at, expires_at, revoked_at, user_id)) = found else {
+        return Ok(Rotation::Invalid);
+    };
+    if revoked_at.is_some() || expires_at <= at {
+        return Ok(Rotation::Invalid);
+    }
+    if spent_at.is_some() {
+        revoke_family(conn, &family_id, "refresh-token-reused")?;
+        return Ok(Rotation::Reused);
+    }
+    let user: Option<(String, bool)> = users::table
+        .filter(users::id.eq(&user_id))
+        .select((users::role, users::active))
+        .first(conn)
+        .optional()?;
+    let Some(role) = user
+        .filter(|(_, active)| *active)
+        .and_then(|(role, _)| Role::parse(&role))
+    else {
+        return Ok(Rotation::Invalid);
+    };
+    // Conditional on not yet spent: of two concurrent refreshes with one token, one wins and
+    // the other is treated as the reuse it is.
+    let spent = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(&token_id))
+            .filter(refresh_tokens::spent_at.is_null()),
+    )
+    .set(refresh_tokens::spent_at.eq(at))
+    .execute(conn)?;
+    if spent != 1 {
+        revoke_family(conn, &family_id, "refresh-token-reused")?;
+        return Ok(Rotation::Reused);
+    }
+    diesel::update(refresh_families::table.find(&family_id))
+        .set(refresh_families::last_used_at.eq(at))
+        .execute(conn)?;
+    let refresh_token = insert_token(conn, &family_id, at, ttl)?;
+    Ok(Rotation::Rotated {
+        user_id,
+        role,
+        session: NewSession {
+            session_id: family_id,
+            refresh_token,
+        },
+    })
+}
+
+/// Revokes the family a refresh token belongs to (spent or not). Returns whether one was found.
+pub fn revoke_by_token(
+    conn: &mut DbConnection,
+    presented: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    let family_id: Option<String> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(tokens::digest(presented)))
+        .select(refresh_tokens::family_id)
+        .first(conn)
+        .optional()?;
+    match family_id {
+        Some(family_id) => {
+            revoke_family(conn, &family_id, reason)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    diesel::update(
+        refresh_families::table
+            .filter(refresh_families::id.eq(family_id))
+            .filter(refresh_families::revoked_at.is_null()),
+    )
+    .set((
+        refresh_families::revoked_at.eq(now()),
+        refresh_families::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every sign-in of a user (account disabled).
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    diesel::update(
+        refresh_families::table
+            .filter(refresh_families::user_id.eq(user_id))
+            .filter(refresh_families::revoked_at.is_null()),
+    )
+    .set((
+        refresh_families::revoked_at.eq(now()),
+        refresh_families::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The command line: `serve`, `migrate`, `create-admin`, `seed-demo`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+
+use crate::auth::password::hash_password_blocking;
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::db::{new_id, now, Db};
+use crate::demo::{self, DemoOutcome};
+use crate::schema::users;
+use crate::state::AppState;
+use crate::{areas, startup, users as user_accounts};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eid-adoption",
+    version,
+    about = "e-ID and digital-signature adoption tracking for Vietnamese wards"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrations run first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "BIND_ADDR")]
+        bind: Option<String>,
+        /// Seed demo data into an empty database and say so loudly.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator; the password is read from standard input (or prompted).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Quản trị viên")]
+        name: String,
+        /// Code of the area the administrator is scoped to; national when omitted.
+        #[arg(long)]
+        area: Option<String>,
+    },
+    /// Seed the demo data into an empty database.
+    SeedDemo,
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { bind, demo } => serve(settings, bind, demo).await,
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_location()?, 1)?;
+            db.run_migrations()?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin { email, name, area } => {
+            create_admin(&settings, &email, &name, area.as_deref())
+        }
+        Command::SeedDemo => {
+            let state = AppState::build(settings)?;
+            report_demo(demo::seed_if_empty(
+                &state.db,
+                state.settings.demo_password.as_ref(),
+            )?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings, bind: Option<String>, demo_mode: bool) -> anyhow::Result<()> {
+    let bind = bind.unwrap_or_else(|| settings.bind_addr.clone());
+    let state = AppState::build(settings)?;
+    if demo_mode {
+        tracing::warn!("==================================================================");
+        tracing::warn!("DEMO MODE: demo data and demo accounts (*@demo.local) are enabled.");
+        tracing::warn!("Never run --demo against a database holding real people's data.");
+        tracing::warn!("==================================================================");
+        report_demo(demo::seed_if_empty(
+            &state.db,
+            state.settings.demo_password.as_ref(),
+        )?);
+    }
+    let listener = TcpListener::bind(&bind)?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening; API docs at http://{address}/docs");
+    startup::run(state, listener)?.await?;
+    Ok(())
+}
+
+fn report_demo(outcome: DemoOutcome) {
+    match outcome {
+        DemoOutcome::Seeded {
+            password,
+            generated,
+        } => {
+            tracing::warn!(
+                accounts = demo::DEMO_EMAILS.join(", "),
+                "demo data seeded: Thanh Hóa → Bỉm Sơn → Phú Sơn → Khu phố 1…8"
+            );
+            if generated {
+                // Printed once, on stdout, so it is seen even with JSON logs.
+                println!(
+                    "Demo password for {}: {password}",
+                    demo::DEMO_EMAILS.join(", ")
+                );
+                println!("(set EID_DEMO_PASSWORD to choose it; it is not shown again)");
+            } else {
+                tracing::warn!("demo accounts use the password from EID_DEMO_PASSWORD");
+            }
+        }
+        DemoOutcome::AlreadyPresent { password_reset } => {
+            if password_reset {
+                tracing::warn!("database not empty: demo data left as is; demo accounts now use EID_DEMO_PASSWORD");
+            } else {
+                tracing::warn!(
+                    "database not empty: demo data left as is (demo accounts keep their password)"
+                );
+            }
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn create_admin(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    area_code: Option<&str>,
+) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    anyhow::ensure!(
+        validator::ValidateEmail::validate_email(&email),
+        "'{email}' is not an e-mail address"
+    );
+    let password = read_password()?;
+    if user_accounts::validate_password(&password).is_err() {
+        anyhow::bail!("the password must be at least 10 characters long");
+    }
+    let db = Db::connect(&settings.database_location()?, 1)?;
+    db.run_migrations()?;
+    let hash = hash_password_blocking(&password)?;
+    let mut conn = db.writer_connection()?;
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        let area_id = match area_code {
+            Some(code) => Some(
+                areas::find_by_code(conn, code)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .ok_or_else(|| anyhow::anyhow!("no area has the code '{code}'"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let taken: i64 = users::table
+            .filter(users::email.eq(&email))
+            .count()
+            .get_result(conn)?;
+        anyhow::ensure!(taken == 0, "an account with e-mail {email} already exists");
+        let at = now();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(new_id()),
+                users::email.eq(&email),
+                users::name.eq(name),
+                users::role.eq(Role::Admin.as_str()),
+                users::area_id.eq(area_id),
+                users::password_hash.eq(&hash),
+                users::language.eq("vi"),
+                users::active.eq(true),
+                users::version.eq(1),
+                users::created_at.eq(at),
+                users::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    tracing::info!(%email, scope = area_code.unwrap_or("national"), "administrator created");
+    Ok(())
+}

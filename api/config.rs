@@ -1,0 +1,484 @@
+//! Configuration: one typed struct built at start-up from environment variables, optionally
+//! layered over a TOML file (`EID_CONFIG_FILE`) that may hold everything except secrets.
+//! Secrets come only from the environment; in development mode they are generated once and
+//! kept next to the SQLite file so restarts keep tokens valid. Secret values are wrapped so
+//! that neither `Debug` nor a log line can print them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The database used when `DATABASE_URL` is unset: an embedded SQLite file.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/eid-adoption.db";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+/// Below this many bytes a signing key is too easy to guess.
+const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    pub database_url: String,
+    pub bind_addr: String,
+    pub log_format: LogFormat,
+    pub database_pool_size: u32,
+    pub auth: AuthSettings,
+    pub http: HttpSettings,
+    pub secrets: Secrets,
+    /// `EID_DEMO_PASSWORD`: the password of the demo accounts; generated when unset.
+    pub demo_password: Option<SecretString>,
+    /// Said once the log is set up (the log format is itself a setting).
+    pub startup_warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// How many argon2 hashes may run at once; the rest wait, so a login flood cannot
+    /// starve the server of CPU and memory.
+    pub password_hash_concurrency: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+    /// `/metrics` is public unless this is false (then it answers 404).
+    pub metrics_enabled: bool,
+    pub workers: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Secrets {
+    pub jwt_signing_key: SecretString,
+    pub citizen_id_hmac_key: SecretString,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required when EID_ENV=production")]
+    MissingSecret(&'static str),
+    #[error("{0} must be at least {MIN_SECRET_BYTES} bytes long")]
+    WeakSecret(&'static str),
+    #[error("{name} has an invalid value: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("cannot keep the development secrets in {path}: {reason}")]
+    SecretsFile { path: String, reason: String },
+}
+
+/// The non-secret settings a TOML file may carry. Unknown keys (including any attempt to
+/// put a secret in the file) are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    environment: Option<String>,
+    database_url: Option<String>,
+    bind_addr: Option<String>,
+    log_format: Option<String>,
+    database_pool_size: Option<u32>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    access_token_ttl_secs: Option<u64>,
+    refresh_token_ttl_days: Option<u64>,
+    password_hash_concurrency: Option<usize>,
+    max_body_bytes: Option<usize>,
+    cors_allowed_origins: Option<Vec<String>>,
+    metrics_enabled: Option<bool>,
+    workers: Option<usize>,
+}
+
+/// Where a database URL points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    SqliteFile(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// The backend is chosen from the URL scheme, never by trying to connect.
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(ConfigError::Invalid {
+                    name: "DATABASE_URL",
+                    reason: "the SQLite URL names no file".into(),
+                });
+            }
+            Ok(Self::SqliteFile(PathBuf::from(path)))
+        } else {
+            Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                reason: "expected sqlite://PATH or postgres://…".into(),
+            })
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (and `EID_CONFIG_FILE` if set).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Builds the settings from a map of variables, as `from_env` does with the real
+    /// environment; tests call it with their own map.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
+        let file = match var("EID_CONFIG_FILE") {
+            Some(path) => read_file_settings(Path::new(&path))?,
+            None => FileSettings::default(),
+        };
+
+        let environment = match var("EID_ENV").or(file.environment).as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "EID_ENV",
+                    reason: format!("'{other}' is neither development nor production"),
+                })
+            }
+        };
+        let database_url = var("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let location = DatabaseLocation::parse(&database_url)?;
+        let log_format = match var("EID_LOG_FORMAT").or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "EID_LOG_FORMAT",
+                    reason: format!("'{other}' is neither text nor json"),
+                })
+            }
+        };
+
+        let auth = AuthSettings {
+            issuer: var("EID_JWT_ISSUER")
+                .or(file.jwt_issuer)
+                .unwrap_or_else(|| "eid-adoption".into()),
+            audience: var("EID_JWT_AUDIENCE")
+                .or(file.jwt_audience)
+                .unwrap_or_else(|| "eid-adoption-api".into()),
+            access_token_ttl: Duration::from_secs(
+                parse_var(vars, "EID_ACCESS_TOKEN_TTL_SECS")?
+                    .or(file.access_token_ttl_secs)
+                    .unwrap_or(15 * 60),
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                parse_var::<u64>(vars, "EID_REFRESH_TOKEN_TTL_DAYS")?
+                    .or(file.refresh_token_ttl_days)
+                    .unwrap_or(30)
+                    * 24
+                    * 3600,
+            ),
+            password_hash_concurrency: parse_var(vars, "EID_PASSWORD_HASH_CONCURRENCY")?
+                .or(file.password_hash_concurrency)
+                .unwrap_or(2)
+                .max(1),
+        };
+        let http = HttpSettings {
+            max_body_bytes: parse_var(vars, "EID_MAX_BODY_BYTES")?
+                .or(file.max_body_bytes)
+                .unwrap_or(512 * 1024),
+            cors_allowed_origins: var("EID_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .or(file.cors_allowed_origins)
+                .unwrap_or_default(),
+            metrics_enabled: parse_var(vars, "EID_METRICS_ENABLED")?
+                .or(file.metrics_enabled)
+                .unwrap_or(true),
+            workers: parse_var(vars, "EID_WORKERS")?.or(file.workers),
+        };
+
+        let mut startup_warnings = Vec::new();
+        let secrets = resolve_secrets(vars, environment, &location, &mut startup_warnings)?;
+        let demo_password = var("EID_DEMO_PASSWORD").map(SecretString::from);
+
+        Ok(Settings {
+            environment,
+            database_url,
+            bind_addr: var("BIND_ADDR")
+                .or(file.bind_addr)
+                .unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned()),
+            log_format,
+            database_pool_size: parse_var(vars, "EID_DATABASE_POOL_SIZE")?
+                .or(file.database_pool_size)
+                .unwrap_or(8)
+                .max(1),
+            auth,
+            http,
+            secrets,
+            demo_password,
+            startup_warnings,
+        })
+    }
+
+    pub fn database_location(&self) -> Result<DatabaseLocation, ConfigError> {
+        DatabaseLocation::parse(&self.database_url)
+    }
+}
+
+fn parse_var<T: std::str::FromStr>(
+    vars: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match vars.get(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
+    }
+}
+
+fn read_file_settings(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The secrets as kept on disk in development mode.
+#[derive(Serialize, Deserialize)]
+struct DevSecretsFile {
+    jwt_signing_key: String,
+    citizen_id_hmac_key: String,
+}
+
+fn resolve_secrets(
+    vars: &HashMap<String, String>,
+    environment: Environment,
+    location: &DatabaseLocation,
+    warnings: &mut Vec<String>,
+) -> Result<Secrets, ConfigError> {
+    let jwt = vars.get("EID_JWT_SECRET").filter(|v| !v.is_empty());
+    let hmac = vars.get("EID_CITIZEN_ID_KEY").filter(|v| !v.is_empty());
+    if environment == Environment::Production {
+        let jwt = jwt.ok_or(ConfigError::MissingSecret("EID_JWT_SECRET"))?;
+        let hmac = hmac.ok_or(ConfigError::MissingSecret("EID_CITIZEN_ID_KEY"))?;
+        return Ok(Secrets {
+            jwt_signing_key: strong_secret("EID_JWT_SECRET", jwt)?,
+            citizen_id_hmac_key: strong_secret("EID_CITIZEN_ID_KEY", hmac)?,
+        });
+    }
+    if let (Some(jwt), Some(hmac)) = (jwt, hmac) {
+        return Ok(Secrets {
+            jwt_signing_key: strong_secret("EID_JWT_SECRET", jwt)?,
+            citizen_id_hmac_key: strong_secret("EID_CITIZEN_ID_KEY", hmac)?,
+        });
+    }
+    let path = dev_secrets_path(location);
+    let stored = load_or_create_dev_secrets(&path)?;
+    warnings.push(format!(
+        "development mode: using generated secrets kept in {}; set EID_JWT_SECRET and \
+         EID_CITIZEN_ID_KEY (and EID_ENV=production) for a real deployment",
+        path.display()
+    ));
+    Ok(Secrets {
+        jwt_signing_key: jwt.cloned().unwrap_or(stored.jwt_signing_key).into(),
+        citizen_id_hmac_key: hmac.cloned().unwrap_or(stored.citizen_id_hmac_key).into(),
+    })
+}
+
+fn strong_secret(name: &'static str, value: &str) -> Result<SecretString, ConfigError> {
+    if value.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::WeakSecret(name));
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// Next to the SQLite file; for PostgreSQL in development, in `./data`.
+fn dev_secrets_path(location: &DatabaseLocation) -> PathBuf {
+    let dir = match location {
+        DatabaseLocation::SqliteFile(file) => file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        DatabaseLocation::Postgres(_) => PathBuf::from("./data"),
+    };
+    dir.join("dev-secrets.toml")
+}
+
+fn load_or_create_dev_secrets(path: &Path) -> Result<DevSecretsFile, ConfigError> {
+    let fail = |reason: String| ConfigError::SecretsFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        return toml::from_str(&text).map_err(|e| fail(e.to_string()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
+    let secrets = DevSecretsFile {
+        jwt_signing_key: random_secret(),
+        citizen_id_hmac_key: random_secret(),
+    };
+    let text = format!(
+        "# Generated in development mode. Never use these in production.\n\
+         jwt_signing_key = \"{}\"\ncitizen_id_hmac_key = \"{}\"\n",
+        secrets.jwt_signing_key, secrets.citizen_id_hmac_key
+    );
+    write_private_file(path, &text).map_err(|e| fail(e.to_string()))?;
+    Ok(secrets)
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(unix)]
+fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+impl Secrets {
+    pub fn jwt_key_bytes(&self) -> &[u8] {
+        self.jwt_signing_key.expose_secret().as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const STRONG: &str = "0123456789abcdef0123456789abcdef-strong";
+
+    #[test]
+    fn production_without_secrets_is_a_startup_error() {
+        let err = Settings::from_vars(&vars(&[("EID_ENV", "production")])).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingSecret("EID_JWT_SECRET")));
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let err = Settings::from_vars(&vars(&[
+            ("EID_ENV", "production"),
+            ("EID_JWT_SECRET", "short"),
+            ("EID_CITIZEN_ID_KEY", STRONG),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::WeakSecret("EID_JWT_SECRET")));
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let settings = Settings::from_vars(&vars(&[
+            ("EID_ENV", "production"),
+            ("EID_JWT_SECRET", STRONG),
+            (
+                "EID_CITIZEN_ID_KEY",
+                "another-very-long-secret-of-enough-bytes",
+            ),
+            ("EID_DEMO_PASSWORD", "demo-password-123"),
+        ]))
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains(STRONG));
+        assert!(!printed.contains("another-very-long-secret"));
+        assert!(!printed.contains("demo-password-123"));
+    }
+
+    #[test]
+    fn development_generates_secrets_once_next_to_the_sqlite_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+        let first = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
+        let second = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
+        assert!(dir.path().join("dev-secrets.toml").exists());
+        assert_eq!(
+            first.secrets.jwt_signing_key.expose_secret(),
+            second.secrets.jwt_signing_key.expose_secret()
+        );
+        assert!(first.secrets.jwt_key_bytes().len() >= MIN_SECRET_BYTES);
+    }
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        assert_eq!(
+            DatabaseLocation::parse("sqlite://./data/x.db").unwrap(),
+            DatabaseLocation::SqliteFile(PathBuf::from("./data/x.db"))
+        );
+        assert!(matches!(
+            DatabaseLocation::parse("postgresql://u@h/db").unwrap(),
+            DatabaseLocation::Postgres(_)
+        ));
+        assert!(DatabaseLocation::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn a_config_file_cannot_carry_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eid.toml");
+        std::fs::write(&path, "jwt_secret = \"x\"\n").unwrap();
+        let err =
+            Settings::from_vars(&vars(&[("EID_CONFIG_FILE", path.to_str().unwrap())])).unwrap_err();
+        assert!(matches!(err, ConfigError::File { .. }));
+    }
+}

@@ -1,0 +1,211 @@
+//! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, r2d2 pools, embedded
+//! migrations per backend, and the two doors every handler goes through: `Db::read` and
+//! `Db::write`. Both run the blocking diesel work on actix's blocking threads; `write` wraps
+//! it in a transaction on the writer pool. On SQLite the writer pool has a single connection
+//! (SQLite has one writer anyway), so writes queue in-process instead of fighting over the
+//! file lock; group commit can later be added behind `write` without touching handlers.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseLocation;
+use crate::problem::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// An r2d2 manager that opens the backend named by the URL scheme. (The derived
+/// `MultiConnection::establish` tries each backend in turn, which could turn a mistyped
+/// PostgreSQL URL into a new SQLite file.)
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    location: DatabaseLocation,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.location {
+            DatabaseLocation::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseLocation::SqliteFile(path) => {
+                SqliteConnection::establish(&path.to_string_lossy())
+                    .map(DbConnection::Sqlite)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Per-connection SQLite settings: WAL so readers never wait for the writer, foreign keys
+/// enforced, and a busy timeout for the rare writer outside this process (a CLI command).
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            sqlite
+                .batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    reader: Pool,
+    writer: Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the pools (creating the SQLite file and its directory when needed).
+    pub fn connect(location: &DatabaseLocation, pool_size: u32) -> anyhow::Result<Db> {
+        let manager = ConnectionManager {
+            location: location.clone(),
+        };
+        let builder = || {
+            r2d2::Pool::builder()
+                .connection_timeout(Duration::from_secs(10))
+                .connection_customizer(Box::new(SqlitePragmas))
+        };
+        match location {
+            DatabaseLocation::SqliteFile(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let writer = builder().max_size(1).build(manager.clone())?;
+                let reader = builder().max_size(pool_size).build(manager)?;
+                Ok(Db {
+                    reader,
+                    writer,
+                    backend: Backend::Sqlite,
+                })
+            }
+            DatabaseLocation::Postgres(_) => {
+                let pool = builder().max_size(pool_size).build(manager)?;
+                Ok(Db {
+                    reader: pool.clone(),
+                    writer: pool,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for synchronous callers (CLI commands, start-up).
+    pub fn writer_connection(&self) -> anyhow::Result<PooledConnection> {
+        Ok(self.writer.get()?)
+    }
+
+    pub fn run_migrations(&self) -> anyhow::Result<()> {
+        let mut conn = self.writer_connection()?;
+        run_pending_migrations(&mut conn)
+    }
+
+    /// Runs read-only work on a blocking thread.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.reader.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::unavailable)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs work in one transaction on the writer: all of it commits or none of it does.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.writer.clone();
+        actix_web::web::block(move || {
+            let mut pooled = pool.get().map_err(ApiError::unavailable)?;
+            let conn: &mut DbConnection = &mut pooled;
+            conn.transaction(work)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}
+
+pub fn run_pending_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("running migrations failed: {e}"))
+}
+
+/// Reverts every migration (used by the migration tests: up, down, up again).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgresql(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
+}
+
+/// The current time as stored: UTC, microsecond precision on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A new UUIDv7 as the text both backends store.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,22 @@
+//! eid-adoption: the REST API behind door-to-door e-ID and digital-signature adoption.
+//! `startup::run` builds the HTTP server for both the binary and the integration tests.
+
+pub mod areas;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod etag;
+pub mod i18n;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+pub mod patch;
+pub mod problem;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

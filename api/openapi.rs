@@ -1,0 +1,142 @@
+//! The OpenAPI 3.1 contract, generated from the handlers. The problem responses every
+//! operation can produce (bad input, missing token, server trouble) are added here once
+//! rather than repeated on every handler. `openapi/openapi.json` is this document,
+//! committed; a test keeps the two equal.
+
+use actix_web::App;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "eid-adoption",
+        description = "Door-to-door tracking of electronic identity (VNeID) and digital-signature \
+            adoption for Vietnamese wards: households, adults, visits and statuses recorded by \
+            volunteers, lists for neighbourhood heads, adoption rates for officials.\n\n\
+            Errors are RFC 9457 problem details (`application/problem+json`) with a stable \
+            `code`; `title` and `detail` follow `Accept-Language` (`vi` by default, `en`).",
+        license(name = "MIT"),
+    ),
+    components(schemas(Problem, FieldProblem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, token refresh and sign-out"),
+        (name = "users", description = "Accounts, roles, scopes and assignments"),
+        (name = "areas", description = "The area tree: province → town/district → ward → neighbourhood"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The contract of this build.
+pub fn spec() -> OpenApiDoc {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    for item in api.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_common_problems(operation);
+        }
+    }
+    api
+}
+
+/// The contract as committed: pretty JSON with a final newline.
+pub fn spec_json() -> String {
+    let mut json = spec().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+fn add_common_problems(operation: &mut Operation) {
+    let has_body = operation.request_body.is_some();
+    let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut common: Vec<(&str, &str)> = Vec::new();
+    if has_body || has_params {
+        common.push((
+            "400",
+            "Malformed JSON (`malformed-json`) or unparseable query/path parameters \
+             (`invalid-query`, `invalid-path-parameter`)",
+        ));
+    }
+    if secured {
+        common.push((
+            "401",
+            "Missing, invalid or expired access token (`unauthenticated`, `invalid-token`, `token-expired`)",
+        ));
+    }
+    if has_body {
+        common.push((
+            "413",
+            "The body exceeds the size limit (`payload-too-large`)",
+        ));
+        common.push((
+            "415",
+            "The body is not `application/json` (`unsupported-media-type`)",
+        ));
+    }
+    if has_body || has_params {
+        common.push((
+            "422",
+            "Invalid fields, one entry per field in `errors` (`validation-failed`)",
+        ));
+    }
+    common.push(("500", "Internal error (`internal-error`)"));
+    common.push(("503", "The database is unavailable (`service-unavailable`)"));
+    for (status, description) in common {
+        if !operation.responses.responses.contains_key(status) {
+            operation
+                .responses
+                .responses
+                .insert(status.to_owned(), problem_response(description).into());
+        }
+    }
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}

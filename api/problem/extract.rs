@@ -1,0 +1,319 @@
+//! Extractors whose failures are problems: a JSON body parsed with a JSON pointer for the
+//! first bad member and then validated field by field, query strings, path parameters and
+//! the `If-Match` precondition. actix's own extractors answer in plain text; every one
+//! used here is configured to answer with a problem instead.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use super::{field_errors, ApiError, FieldError, ProblemCode};
+use crate::config::Settings;
+use crate::i18n::Text;
+
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// A JSON request body, size-limited, parsed and validated.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T> FromRequest for ApiJson<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<Settings>>()
+            .map(|s| s.http.max_body_bytes)
+            .unwrap_or(512 * 1024);
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(
+                    ApiError::from(ProblemCode::UnsupportedMediaType).with_detail(Text::new(
+                        "Nội dung phải có Content-Type: application/json",
+                        "The body must be sent with Content-Type: application/json",
+                    )),
+                );
+            }
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::from(ProblemCode::BadRequest))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value = parse_json::<T>(&body)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(field_errors(&e)))?;
+            Ok(ApiJson(value))
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
+        _ => false,
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::from(ProblemCode::PayloadTooLarge).with_detail(Text::owned(
+        format!("Nội dung gửi lên vượt quá giới hạn {limit} byte"),
+        format!("The request body exceeds the limit of {limit} bytes"),
+    ))
+}
+
+/// Syntax errors are 400 `malformed-json`; a well-formed body of the wrong shape is 422
+/// with the pointer of the member that does not fit.
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let inner = error.inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::from(ProblemCode::MalformedJson).with_detail(Text::owned(
+                    format!(
+                        "JSON sai cú pháp ở dòng {}, cột {}",
+                        inner.line(),
+                        inner.column()
+                    ),
+                    format!(
+                        "Malformed JSON at line {}, column {}",
+                        inner.line(),
+                        inner.column()
+                    ),
+                ))
+            }
+            Category::Data => {
+                let pointer = json_pointer(error.path());
+                let message = inner.to_string();
+                // serde reports a missing member at its parent; point at the member.
+                let (pointer, code, detail) = match missing_field_name(&message) {
+                    Some(field) => (
+                        format!("{}/{field}", pointer.trim_end_matches('/')),
+                        "required",
+                        Text::new("Trường này là bắt buộc", "This field is required"),
+                    ),
+                    None if message.starts_with("unknown variant") => (
+                        pointer,
+                        "invalid-value",
+                        Text::new(
+                            "Giá trị không thuộc danh sách cho phép",
+                            "Value is not one of the allowed values",
+                        ),
+                    ),
+                    None if message.starts_with("unknown field") => (
+                        format!(
+                            "{}/{}",
+                            pointer.trim_end_matches('/'),
+                            between_backticks(&message).unwrap_or_default()
+                        ),
+                        "unknown-field",
+                        Text::new(
+                            "Trường này không được hỗ trợ",
+                            "This field is not supported",
+                        ),
+                    ),
+                    None => (
+                        pointer,
+                        "invalid-type",
+                        Text::new("Kiểu dữ liệu không đúng", "Wrong data type"),
+                    ),
+                };
+                ApiError::validation(vec![FieldError {
+                    pointer,
+                    code: code.to_owned(),
+                    detail,
+                }])
+            }
+        }
+    })
+}
+
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn missing_field_name(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field ")
+        .and_then(between_backticks_str)
+}
+
+fn between_backticks(message: &str) -> Option<String> {
+    between_backticks_str(message).map(str::to_owned)
+}
+
+fn between_backticks_str(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+/// A query string parsed into `T` and validated.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T> FromRequest for ApiQuery<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = serde_urlencoded_query::<T>(req.query_string()).and_then(|value| {
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(field_errors(&e)))?;
+            Ok(value)
+        });
+        std::future::ready(parsed.map(ApiQuery))
+    }
+}
+
+fn serde_urlencoded_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    web::Query::<T>::from_query(query)
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            ApiError::from(ProblemCode::InvalidQuery).with_detail(Text::owned(
+                format!("Tham số truy vấn không hợp lệ: {e}"),
+                format!("Invalid query parameters: {e}"),
+            ))
+        })
+}
+
+/// The `If-Match` header of a PATCH: the version the client last read. Absent → 428.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub i32);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get(header::IF_MATCH) {
+            None => Err(ProblemCode::PreconditionRequired.into()),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(crate::etag::parse_version)
+                .map(IfMatch)
+                .ok_or_else(|| ProblemCode::PreconditionFailed.into()),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// actix's `Json` extractor is not used, but any stray use still answers with a problem.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().error_handler(|err, _| {
+        use actix_web::error::JsonPayloadError;
+        let code = match err {
+            JsonPayloadError::ContentType => ProblemCode::UnsupportedMediaType,
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ProblemCode::PayloadTooLarge
+            }
+            _ => ProblemCode::MalformedJson,
+        };
+        ApiError::from(code).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::from(ProblemCode::InvalidQuery)
+            .with_detail(Text::owned(
+                format!("Tham số truy vấn không hợp lệ: {err}"),
+                format!("Invalid query parameters: {err}"),
+            ))
+            .into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        ApiError::from(ProblemCode::InvalidPathParameter)
+            .with_detail(Text::owned(
+                format!("Tham số đường dẫn không hợp lệ: {err}"),
+                format!("Invalid path parameter: {err}"),
+            ))
+            .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, Validate)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        nested: Nested,
+    }
+
+    #[derive(Debug, serde::Deserialize, Validate)]
+    #[allow(dead_code)]
+    struct Nested {
+        count: u32,
+    }
+
+    #[test]
+    fn a_syntax_error_is_malformed_json() {
+        let err = parse_json::<Sample>(b"{\"name\": ").unwrap_err();
+        assert_eq!(err.code, ProblemCode::MalformedJson);
+    }
+
+    #[test]
+    fn a_wrong_type_points_at_the_member() {
+        let err = parse_json::<Sample>(br#"{"name":"a","nested":{"count":"x"}}"#).unwrap_err();
+        assert_eq!(err.code, ProblemCode::ValidationFailed);
+        assert_eq!(err.errors[0].pointer, "/nested/count");
+        assert_eq!(err.errors[0].code, "invalid-type");
+    }
+
+    #[test]
+    fn a_missing_member_points_at_itself() {
+        let err = parse_json::<Sample>(br#"{"nested":{"count":1}}"#).unwrap_err();
+        assert_eq!(err.errors[0].pointer, "/name");
+        assert_eq!(err.errors[0].code, "required");
+    }
+}

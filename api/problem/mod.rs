@@ -1,0 +1,407 @@
+//! Errors as RFC 9457 problem details. Every failure the server can produce becomes an
+//! `ApiError` carrying a stable `ProblemCode`; the catalogue below gives each code its HTTP
+//! status and its Vietnamese and English title. The body is rendered in the request's
+//! language by the `render` middleware, which also turns actix's own plain-text errors
+//! (unknown route, wrong method …) into problems. Internal causes go to the log, never to
+//! the client.
+
+mod extract;
+mod render;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::{Lang, Text};
+
+pub use extract::{
+    json_config, path_config, query_config, ApiJson, ApiQuery, IfMatch, JSON_CONTENT_TYPE,
+};
+pub use render::{localize_problems, not_found_or_method_not_allowed, RouteTable};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+macro_rules! problem_codes {
+    ($( $variant:ident = ($code:literal, $status:ident, $vi:literal, $en:literal), )*) => {
+        /// Every problem `code` the API can return. Clients switch on these strings.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ProblemCode { $( $variant, )* }
+
+        impl ProblemCode {
+            pub const ALL: &'static [ProblemCode] = &[ $( ProblemCode::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( ProblemCode::$variant => $code, )* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $( ProblemCode::$variant => StatusCode::$status, )* }
+            }
+
+            pub fn title(self) -> Text {
+                match self { $( ProblemCode::$variant => Text::new($vi, $en), )* }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    NotFound = ("not-found", NOT_FOUND,
+        "Không tìm thấy địa chỉ được yêu cầu", "The requested resource does not exist"),
+    MethodNotAllowed = ("method-not-allowed", METHOD_NOT_ALLOWED,
+        "Phương thức không được hỗ trợ cho địa chỉ này", "Method not allowed for this resource"),
+    BadRequest = ("bad-request", BAD_REQUEST,
+        "Yêu cầu không hợp lệ", "Bad request"),
+    MalformedJson = ("malformed-json", BAD_REQUEST,
+        "Nội dung JSON không đúng cú pháp", "The request body is not valid JSON"),
+    InvalidQuery = ("invalid-query", BAD_REQUEST,
+        "Tham số truy vấn không hợp lệ", "Invalid query parameters"),
+    InvalidPathParameter = ("invalid-path-parameter", BAD_REQUEST,
+        "Tham số trên đường dẫn không hợp lệ", "Invalid path parameter"),
+    UnsupportedMediaType = ("unsupported-media-type", UNSUPPORTED_MEDIA_TYPE,
+        "Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+    PayloadTooLarge = ("payload-too-large", PAYLOAD_TOO_LARGE,
+        "Dữ liệu gửi lên quá lớn", "The request body is too large"),
+    ValidationFailed = ("validation-failed", UNPROCESSABLE_ENTITY,
+        "Dữ liệu không hợp lệ", "Validation failed"),
+    Unauthenticated = ("unauthenticated", UNAUTHORIZED,
+        "Cần đăng nhập", "Authentication required"),
+    InvalidToken = ("invalid-token", UNAUTHORIZED,
+        "Mã truy cập không hợp lệ", "Invalid access token"),
+    TokenExpired = ("token-expired", UNAUTHORIZED,
+        "Mã truy cập đã hết hạn", "The access token has expired"),
+    InvalidCredentials = ("invalid-credentials", UNAUTHORIZED,
+        "Email hoặc mật khẩu không đúng", "Wrong e-mail or password"),
+    InvalidRefreshToken = ("invalid-refresh-token", UNAUTHORIZED,
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn", "Invalid or expired refresh token"),
+    RefreshTokenReused = ("refresh-token-reused", UNAUTHORIZED,
+        "Mã làm mới đã được dùng; phiên đăng nhập đã bị thu hồi",
+        "The refresh token was already used; the session has been revoked"),
+    Forbidden = ("forbidden", FORBIDDEN,
+        "Bạn không có quyền thực hiện thao tác này", "You are not allowed to do this"),
+    AreaNotFound = ("area-not-found", NOT_FOUND,
+        "Không tìm thấy địa bàn", "Area not found"),
+    UserNotFound = ("user-not-found", NOT_FOUND,
+        "Không tìm thấy người dùng", "User not found"),
+    AreaCodeTaken = ("area-code-taken", CONFLICT,
+        "Mã địa bàn đã tồn tại", "The area code is already in use"),
+    EmailTaken = ("email-taken", CONFLICT,
+        "Email đã được dùng cho tài khoản khác", "The e-mail is already in use"),
+    PreconditionFailed = ("precondition-failed", PRECONDITION_FAILED,
+        "Dữ liệu đã bị thay đổi bởi người khác; hãy tải lại",
+        "The record changed since you read it; reload and try again"),
+    PreconditionRequired = ("precondition-required", PRECONDITION_REQUIRED,
+        "Thiếu tiêu đề If-Match", "The If-Match header is required"),
+    ServiceUnavailable = ("service-unavailable", SERVICE_UNAVAILABLE,
+        "Dịch vụ tạm thời không sẵn sàng", "The service is temporarily unavailable"),
+    InternalError = ("internal-error", INTERNAL_SERVER_ERROR,
+        "Lỗi hệ thống", "Internal server error"),
+}
+
+/// One invalid field of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) into the request body, or `/name` of a query parameter.
+    pub pointer: String,
+    pub code: String,
+    pub detail: Text,
+}
+
+/// The error every handler, extractor and middleware returns.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub code: ProblemCode,
+    pub detail: Option<Text>,
+    pub errors: Vec<FieldError>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code.as_str())
+    }
+}
+
+impl From<ProblemCode> for ApiError {
+    fn from(code: ProblemCode) -> Self {
+        ApiError {
+            code,
+            detail: None,
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn with_detail(mut self, detail: Text) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// 422 with one entry per invalid field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        ApiError {
+            errors,
+            ..ProblemCode::ValidationFailed.into()
+        }
+    }
+
+    /// 422 for a single field.
+    pub fn invalid_field(pointer: &str, code: &str, detail: Text) -> Self {
+        Self::validation(vec![FieldError {
+            pointer: pointer.to_owned(),
+            code: code.to_owned(),
+            detail,
+        }])
+    }
+
+    /// 500; the cause goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "internal error");
+        ProblemCode::InternalError.into()
+    }
+
+    /// 503 (the database or another dependency is not answering); logged.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "dependency unavailable");
+        ProblemCode::ServiceUnavailable.into()
+    }
+
+    pub fn unauthorized(code: ProblemCode) -> Self {
+        ApiError::from(code).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"eid-adoption\""),
+        )
+    }
+
+    /// The problem body in one language.
+    pub fn to_problem(
+        &self,
+        lang: Lang,
+        instance: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Problem {
+        let title = self.code.title();
+        Problem {
+            r#type: format!("urn:eid-adoption:problem:{}", self.code.as_str()),
+            title: title.get(lang).to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.as_ref().unwrap_or(&title).get(lang).to_owned(),
+            code: self.code.as_str().to_owned(),
+            instance: instance.map(str::to_owned),
+            request_id: request_id.map(str::to_owned),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| FieldProblem {
+                    pointer: e.pointer.clone(),
+                    code: e.code.clone(),
+                    detail: e.detail.get(lang).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    fn response(
+        &self,
+        lang: Lang,
+        instance: Option<&str>,
+        request_id: Option<&str>,
+    ) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.code.status());
+        builder.content_type(PROBLEM_CONTENT_TYPE);
+        for (name, value) in &self.headers {
+            builder.insert_header((name.clone(), value.clone()));
+        }
+        builder.json(self.to_problem(lang, instance, request_id))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// Vietnamese, without request details; `localize_problems` re-renders it for the
+    /// request's language on the way out.
+    fn error_response(&self) -> HttpResponse {
+        self.response(Lang::Vi, None, None)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => ProblemCode::NotFound.into(),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ApiError::unavailable(error)
+            }
+            Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
+                ApiError::unavailable(error)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// RFC 9457 problem details, with the stable `code` clients switch on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:eid-adoption:problem:<code>`.
+    #[serde(rename = "type")]
+    pub r#type: String,
+    /// A short summary in the request's language (Vietnamese by default).
+    pub title: String,
+    pub status: u16,
+    /// What went wrong in this case, in the request's language.
+    pub detail: String,
+    /// The stable problem code, e.g. `validation-failed`, `area-not-found`.
+    pub code: String,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id, as in the server log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// One entry per invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// JSON pointer to the invalid member of the request body (or `/name` of a query parameter).
+    pub pointer: String,
+    /// A stable code for the kind of problem, e.g. `required`, `length`, `email`.
+    pub code: String,
+    pub detail: String,
+}
+
+/// Turns the `validator` crate's errors into field errors with JSON pointers.
+pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect_field_errors(errors, String::new(), &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn collect_field_errors(
+    errors: &validator::ValidationErrors,
+    prefix: String,
+    out: &mut Vec<FieldError>,
+) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errors.errors() {
+        let pointer = format!("{prefix}/{field}");
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    out.push(FieldError {
+                        pointer: pointer.clone(),
+                        code: error.code.to_string(),
+                        detail: validation_detail(error),
+                    });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_field_errors(inner, pointer, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_field_errors(inner, format!("{pointer}/{index}"), out);
+                }
+            }
+        }
+    }
+}
+
+fn validation_detail(error: &validator::ValidationError) -> Text {
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => Text::owned(
+                format!("Độ dài phải từ {min} đến {max} ký tự"),
+                format!("Length must be between {min} and {max} characters"),
+            ),
+            (Some(min), None) => Text::owned(
+                format!("Cần ít nhất {min} ký tự"),
+                format!("Must be at least {min} characters long"),
+            ),
+            (None, Some(max)) => Text::owned(
+                format!("Không được quá {max} ký tự"),
+                format!("Must be at most {max} characters long"),
+            ),
+            _ => Text::new("Độ dài không hợp lệ", "Invalid length"),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => Text::owned(
+                format!("Giá trị phải từ {min} đến {max}"),
+                format!("Must be between {min} and {max}"),
+            ),
+            (Some(min), None) => Text::owned(
+                format!("Giá trị phải lớn hơn hoặc bằng {min}"),
+                format!("Must be at least {min}"),
+            ),
+            _ => Text::new("Giá trị nằm ngoài khoảng cho phép", "Value out of range"),
+        },
+        "email" => Text::new("Địa chỉ email không hợp lệ", "Not a valid e-mail address"),
+        "required" => Text::new("Trường này là bắt buộc", "This field is required"),
+        "blank" => Text::new("Không được để trống", "Must not be blank"),
+        "area-code" => Text::new(
+            "Mã địa bàn chỉ gồm chữ không dấu, số, '-' và '_'",
+            "An area code may only contain ASCII letters, digits, '-' and '_'",
+        ),
+        _ => Text::new("Giá trị không hợp lệ", "Invalid value"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn problem_codes_are_unique_and_titled_in_both_languages() {
+        let mut seen = HashSet::new();
+        for code in ProblemCode::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+            let title = code.title();
+            assert!(!title.vi.is_empty() && !title.en.is_empty());
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn a_problem_is_rendered_in_the_requested_language() {
+        let error = ApiError::from(ProblemCode::AreaNotFound);
+        assert_eq!(
+            error.to_problem(Lang::Vi, None, None).title,
+            "Không tìm thấy địa bàn"
+        );
+        assert_eq!(
+            error.to_problem(Lang::En, None, None).title,
+            "Area not found"
+        );
+        assert_eq!(error.to_problem(Lang::En, None, None).status, 404);
+    }
+
+    #[test]
+    fn database_messages_never_become_the_detail() {
+        let error = ApiError::from(diesel::result::Error::RollbackTransaction);
+        let problem = error.to_problem(Lang::En, None, None);
+        assert_eq!(problem.code, "internal-error");
+        assert_eq!(problem.detail, "Internal server error");
+    }
+}

@@ -1,0 +1,80 @@
+//! The one diesel schema for both backends. Only types that SQLite and PostgreSQL both
+//! support through `MultiConnection` appear here: ids and enums are text, timestamps are UTC.
+
+diesel::table! {
+    areas (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        kind -> Text,
+        code -> Text,
+        name -> Text,
+        path -> Text,
+        official_adult_population -> Nullable<BigInt>,
+        official_household_count -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        area_id -> Nullable<Text>,
+        password_hash -> Text,
+        language -> Text,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    volunteer_assignments (user_id, area_id) {
+        user_id -> Text,
+        area_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_families (id) {
+        id -> Text,
+        user_id -> Text,
+        user_agent -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        spent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> areas (area_id));
+diesel::joinable!(volunteer_assignments -> users (user_id));
+diesel::joinable!(volunteer_assignments -> areas (area_id));
+diesel::joinable!(refresh_families -> users (user_id));
+diesel::joinable!(refresh_tokens -> refresh_families (family_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    areas,
+    users,
+    volunteer_assignments,
+    refresh_families,
+    refresh_tokens,
+);

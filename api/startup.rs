@@ -1,0 +1,72 @@
+//! Builds the HTTP server from a bound listener, so the binary binds its configured address
+//! and tests bind port 0 and talk real HTTP to it.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::ops::metrics::Metrics;
+use crate::problem::{
+    json_config, localize_problems, not_found_or_method_not_allowed, path_config, query_config,
+    RouteTable,
+};
+use crate::state::AppState;
+use crate::{openapi, ops, routes};
+
+pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let spec = openapi::spec();
+    let route_table = web::Data::new(RouteTable::from_openapi(&spec));
+    let metrics = web::Data::new(Metrics::new()?);
+    let settings = web::Data::from(state.settings.clone());
+    let origins = state.settings.http.cors_allowed_origins.clone();
+    let workers = state.settings.http.workers;
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(settings.clone())
+            .app_data(metrics.clone())
+            .app_data(route_table.clone())
+            .app_data(json_config())
+            .app_data(query_config())
+            .app_data(path_config())
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(localize_problems))
+            .wrap(ops::security_headers())
+            .wrap(from_fn(ops::request_id_header))
+            .wrap(from_fn(ops::metrics::record))
+            .wrap(TracingLogger::default())
+            .into_utoipa_app()
+            .configure(routes::configure)
+            .into_app()
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(not_found_or_method_not_allowed))
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "accept-language",
+            "if-match",
+            "idempotency-key",
+        ])
+        .expose_headers(["etag", "location", "retry-after", "x-request-id"])
+        .max_age(3600)
+}

@@ -1,0 +1,122 @@
+//! `POST /api/v1/users`: an administrator creates an account in their scope with an
+//! initial password.
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{
+    check_placement, email_taken, find_in_scope_user, replace_assignments, user_response,
+    validate_password, UserResponse,
+};
+use crate::auth::{Caller, Role};
+use crate::db::{new_id, now};
+use crate::etag;
+use crate::i18n::Lang;
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::schema::users;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[validate(email, length(max = 254))]
+    #[schema(example = "tinhnguyenvien@example.vn")]
+    pub email: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Nguyễn Văn Ánh")]
+    pub name: String,
+    pub role: Role,
+    /// The area the account is scoped to; omit only for a national administrator.
+    pub area_id: Option<uuid::Uuid>,
+    /// At least 10 characters.
+    #[validate(length(max = 1024), custom(function = "validate_password"))]
+    pub password: String,
+    /// Language of e-mails to this user (default `vi`).
+    pub language: Option<Lang>,
+    /// Neighbourhoods a volunteer works in (volunteers only).
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub assignment_ids: Vec<uuid::Uuid>,
+}
+
+/// Create an account (administrators)
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = UserResponse,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Only administrators create accounts (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail is taken (`email-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let request = body.0;
+    let password_hash = state.passwords.hash(request.password.clone()).await?;
+    let user = state
+        .db
+        .write(move |conn| {
+            let email = request.email.trim().to_lowercase();
+            let assignment_ids: Vec<String> = request
+                .assignment_ids
+                .iter()
+                .map(|id| id.to_string())
+                .collect();
+            let area_id = request.area_id.map(|id| id.to_string());
+            let placement = check_placement(
+                conn,
+                &caller.scope,
+                request.role,
+                area_id.as_deref(),
+                &assignment_ids,
+            )?;
+            if email_taken(conn, &email)? {
+                return Err(ProblemCode::EmailTaken.into());
+            }
+            let id = new_id();
+            let at = now();
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(&id),
+                    users::email.eq(&email),
+                    users::name.eq(request.name.trim()),
+                    users::role.eq(request.role.as_str()),
+                    users::area_id.eq(placement.area.as_ref().map(|a| a.id.clone())),
+                    users::password_hash.eq(&password_hash),
+                    users::language.eq(request.language.unwrap_or_default().as_str()),
+                    users::active.eq(true),
+                    users::version.eq(1),
+                    users::created_at.eq(at),
+                    users::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => ProblemCode::EmailTaken.into(),
+                    other => ApiError::from(other),
+                })?;
+            replace_assignments(conn, &id, &placement.assignments)?;
+            let user = find_in_scope_user(conn, &caller.scope, &id)?;
+            user_response(conn, user)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag::for_version(user.version)))
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
+        .json(user))
+}

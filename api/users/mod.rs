@@ -1,0 +1,249 @@
+//! Accounts: who a user is, their role, the area they are scoped to and, for volunteers,
+//! the neighbourhoods they are assigned to. Administrators manage the accounts in their
+//! scope; everybody reads their own at `/api/v1/me`.
+
+pub mod create;
+pub mod get;
+pub mod list;
+pub mod me;
+pub mod update;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::areas::{find_in_scope, parse_uuid, Area, AreaKind, AreaSummary};
+use crate::auth::{Role, Scope};
+use crate::db::{now, DbConnection};
+use crate::i18n::{Lang, Text};
+use crate::problem::{ApiError, ProblemCode};
+use crate::schema::{areas, users, volunteer_assignments};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub area_id: Option<String>,
+    pub password_hash: String,
+    pub language: String,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An account as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The area the account is scoped to (it sees this area and everything below);
+    /// `null` for a national administrator.
+    pub area: Option<AreaSummary>,
+    /// Neighbourhoods a volunteer works in; empty for other roles.
+    pub assignments: Vec<AreaSummary>,
+    /// Language of e-mails sent to this user.
+    pub language: Lang,
+    pub active: bool,
+    /// Increments on every change; sent as the `ETag`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A list of users, one page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Loads the user's area and assignments and builds the response.
+pub fn user_response(conn: &mut DbConnection, user: User) -> Result<UserResponse, ApiError> {
+    let area = match &user.area_id {
+        Some(area_id) => Some(
+            areas::table
+                .find(area_id)
+                .select(Area::as_select())
+                .first(conn)?,
+        ),
+        None => None,
+    };
+    let assignments: Vec<Area> = volunteer_assignments::table
+        .inner_join(areas::table)
+        .filter(volunteer_assignments::user_id.eq(&user.id))
+        .select(Area::as_select())
+        .order(areas::code.asc())
+        .load(conn)?;
+    Ok(UserResponse {
+        id: parse_uuid(&user.id)?,
+        email: user.email,
+        name: user.name,
+        role: Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?,
+        area: area.as_ref().map(AreaSummary::try_from).transpose()?,
+        assignments: assignments
+            .iter()
+            .map(AreaSummary::try_from)
+            .collect::<Result<_, _>>()?,
+        language: Lang::parse(&user.language).unwrap_or_default(),
+        active: user.active,
+        version: user.version,
+        created_at: user.created_at.and_utc(),
+        updated_at: user.updated_at.and_utc(),
+    })
+}
+
+/// The user with this id if their area lies in the scope (national accounts only for a
+/// national caller); otherwise `user-not-found`.
+pub fn find_in_scope_user(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+) -> Result<User, ApiError> {
+    let row: Option<(User, Option<String>)> = users::table
+        .left_join(areas::table)
+        .filter(users::id.eq(id))
+        .select((User::as_select(), areas::path.nullable()))
+        .first(conn)
+        .optional()?;
+    row.filter(|(_, path)| match path {
+        Some(path) => scope.contains(path),
+        None => scope.is_national(),
+    })
+    .map(|(user, _)| user)
+    .ok_or_else(|| ProblemCode::UserNotFound.into())
+}
+
+/// Where a user sits: the area they are scoped to and their assignments, checked against
+/// the role and the caller's scope.
+pub struct Placement {
+    pub area: Option<Area>,
+    pub assignments: Vec<Area>,
+}
+
+/// Checks a role, area and assignment list together:
+/// - only an administrator may have no area (national), and only a national caller grants it;
+/// - the area must lie in the caller's scope; a head's area is a neighbourhood;
+/// - only volunteers have assignments, each a neighbourhood inside their own area.
+pub fn check_placement(
+    conn: &mut DbConnection,
+    caller_scope: &Scope,
+    role: Role,
+    area_id: Option<&str>,
+    assignment_ids: &[String],
+) -> Result<Placement, ApiError> {
+    let area = match area_id {
+        None if role == Role::Admin && caller_scope.is_national() => None,
+        None => {
+            return Err(ApiError::invalid_field(
+                "/area_id",
+                "required",
+                Text::new(
+                    "Cần chọn địa bàn cho tài khoản",
+                    "The account needs an area",
+                ),
+            ))
+        }
+        Some(id) => Some(find_in_scope(conn, caller_scope, id).map_err(|_| {
+            ApiError::invalid_field(
+                "/area_id",
+                "not-in-scope",
+                Text::new(
+                    "Địa bàn không tồn tại hoặc nằm ngoài phạm vi của bạn",
+                    "The area does not exist or is outside your scope",
+                ),
+            )
+        })?),
+    };
+    if role == Role::Head && area.as_ref().and_then(Area::kind) != Some(AreaKind::Neighbourhood) {
+        return Err(ApiError::invalid_field(
+            "/area_id",
+            "head-needs-neighbourhood",
+            Text::new(
+                "Trưởng khu phố phải được gán cho một khu phố",
+                "A neighbourhood head must be scoped to a neighbourhood",
+            ),
+        ));
+    }
+    if role != Role::Volunteer && !assignment_ids.is_empty() {
+        return Err(ApiError::invalid_field(
+            "/assignment_ids",
+            "assignments-only-for-volunteers",
+            Text::new(
+                "Chỉ tình nguyện viên mới được phân công khu phố",
+                "Only volunteers are assigned to neighbourhoods",
+            ),
+        ));
+    }
+    let own_scope = Scope {
+        area_id: area.as_ref().map(|a| a.id.clone()),
+        area_path: area.as_ref().map(|a| a.path.clone()),
+    };
+    let mut assignments = Vec::new();
+    for (index, id) in assignment_ids.iter().enumerate() {
+        let pointer = format!("/assignment_ids/{index}");
+        let assigned = find_in_scope(conn, &own_scope, id)
+            .ok()
+            .filter(|a| a.kind() == Some(AreaKind::Neighbourhood))
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    &pointer,
+                    "not-a-neighbourhood-in-area",
+                    Text::new(
+                        "Phải là một khu phố thuộc địa bàn của tài khoản",
+                        "Must be a neighbourhood inside the account's area",
+                    ),
+                )
+            })?;
+        if !assignments.iter().any(|a: &Area| a.id == assigned.id) {
+            assignments.push(assigned);
+        }
+    }
+    Ok(Placement { area, assignments })
+}
+
+/// Replaces a user's assignments with the given neighbourhoods.
+pub fn replace_assignments(
+    conn: &mut DbConnection,
+    user_id: &str,
+    assignments: &[Area],
+) -> Result<(), ApiError> {
+    diesel::delete(volunteer_assignments::table.filter(volunteer_assignments::user_id.eq(user_id)))
+        .execute(conn)?;
+    let at = now();
+    for area in assignments {
+        diesel::insert_into(volunteer_assignments::table)
+            .values((
+                volunteer_assignments::user_id.eq(user_id),
+                volunteer_assignments::area_id.eq(&area.id),
+                volunteer_assignments::created_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {
+    let count: i64 = users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Policy for passwords chosen by people (more rules arrive with invitations).
+pub fn validate_password(password: &str) -> Result<(), validator::ValidationError> {
+    if password.chars().count() < 10 {
+        let mut error = validator::ValidationError::new("length");
+        error.add_param("min".into(), &10);
+        return Err(error);
+    }
+    Ok(())
+}
