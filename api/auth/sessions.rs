@@ -109,6 +109,21 @@ pub enum Rotation {
     Reused,
 }
 
+/// A presented refresh token with the state of its family.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct PresentedToken {
+    #[diesel(column_name = id)]
+    token_id: String,
+    family_id: String,
+    spent_at: Option<NaiveDateTime>,
+    expires_at: NaiveDateTime,
+    #[diesel(select_expression = refresh_families::revoked_at)]
+    revoked_at: Option<NaiveDateTime>,
+    #[diesel(select_expression = refresh_families::user_id)]
+    user_id: String,
+}
+
 /// Spends a refresh token and issues its successor in the same family.
 pub fn rotate(
     conn: &mut DbConnection,
@@ -116,27 +131,21 @@ pub fn rotate(
     ttl: Duration,
 ) -> Result<Rotation, ApiError> {
     let at = now();
-    let found: Option<(
-        String,
-        String,
-        Option<NaiveDateTime>,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        String,
-    )> = refresh_tokens::table
+    let found: Option<PresentedToken> = refresh_tokens::table
         .inner_join(refresh_families::table)
         .filter(refresh_tokens::token_hash.eq(tokens::digest(presented)))
-        .select((
-            refresh_tokens::id,
-            refresh_tokens::family_id,
-            refresh_tokens::spent_at,
-            refresh_tokens::expires_at,
-            refresh_families::revoked_at,
-            refresh_families::user_id,
-        ))
+        .select(PresentedToken::as_select())
         .first(conn)
         .optional()?;
-    let Some((token_id, family_id, spent_at, expires_at, revoked_at, user_id)) = found else {
+    let Some(PresentedToken {
+        token_id,
+        family_id,
+        spent_at,
+        expires_at,
+        revoked_at,
+        user_id,
+    }) = found
+    else {
         return Ok(Rotation::Invalid);
     };
     if revoked_at.is_some() || expires_at <= at {

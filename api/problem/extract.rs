@@ -126,12 +126,9 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                             "Value is not one of the allowed values",
                         ),
                     ),
+                    // serde's path already ends at the unknown member.
                     None if message.starts_with("unknown field") => (
-                        format!(
-                            "{}/{}",
-                            pointer.trim_end_matches('/'),
-                            between_backticks(&message).unwrap_or_default()
-                        ),
+                        pointer,
                         "unknown-field",
                         Text::new(
                             "Trường này không được hỗ trợ",
@@ -175,10 +172,6 @@ fn missing_field_name(message: &str) -> Option<&str> {
     message
         .strip_prefix("missing field ")
         .and_then(between_backticks_str)
-}
-
-fn between_backticks(message: &str) -> Option<String> {
-    between_backticks_str(message).map(str::to_owned)
 }
 
 fn between_backticks_str(message: &str) -> Option<&str> {

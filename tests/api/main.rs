@@ -1,1 +1,11 @@
+//! Integration tests: the real application over real HTTP, on a fresh database per test
+//! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod areas;
+mod auth;
+mod contract;
+mod errors;
+mod helpers;
+mod migrations;
+mod ops;
+mod users;

@@ -1,0 +1,147 @@
+//! Every kind of malformed request gets a problem+json answer with the right status, in
+//! Vietnamese by default and in English on request.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, NATIONAL_ADMIN};
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "application/json")
+                .body("{\"email\": "),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.problem_code(), "malformed-json");
+}
+
+#[actix_web::test]
+async fn a_body_that_is_not_json_is_a_415_problem() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "text/plain")
+                .body("email=a&password=b"),
+        )
+        .await;
+    assert_eq!(response.status, 415);
+    assert_eq!(response.problem_code(), "unsupported-media-type");
+}
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = TestApp::spawn_with(&[("EID_MAX_BODY_BYTES", "1024")]).await;
+    let big = "x".repeat(2048);
+    let response = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "a@b.c", "password": big}),
+        )
+        .await;
+    assert_eq!(response.status, 413);
+    assert_eq!(response.problem_code(), "payload-too-large");
+}
+
+#[actix_web::test]
+async fn a_wrongly_typed_member_is_a_422_pointing_at_it() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": 42, "password": "x"}),
+        )
+        .await;
+    assert_eq!(response.status, 422);
+    assert_eq!(response.problem_code(), "validation-failed");
+    assert_eq!(response.body["errors"][0]["pointer"], "/email");
+    assert_eq!(response.body["errors"][0]["code"], "invalid-type");
+    let unknown = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "a@b.c", "password": "x", "extra": 1}),
+        )
+        .await;
+    assert_eq!(unknown.body["errors"][0]["pointer"], "/extra");
+    assert_eq!(unknown.body["errors"][0]["code"], "unknown-field");
+}
+
+#[actix_web::test]
+async fn unparseable_query_and_path_parameters_are_400_problems() {
+    let app = TestApp::spawn().await;
+    app.seed_world();
+    let token = app.token_for(NATIONAL_ADMIN).await;
+    let query = app.get("/api/v1/areas?limit=many", Some(&token)).await;
+    assert_eq!(query.status, 400);
+    assert_eq!(query.problem_code(), "invalid-query");
+    let unknown_param = app.get("/api/v1/areas?colour=blue", Some(&token)).await;
+    assert_eq!(unknown_param.problem_code(), "invalid-query");
+    let out_of_range = app.get("/api/v1/areas?limit=0", Some(&token)).await;
+    assert_eq!(out_of_range.status, 422);
+    assert_eq!(out_of_range.body["errors"][0]["pointer"], "/limit");
+    let bad_cursor = app
+        .get("/api/v1/areas?cursor=not*base64", Some(&token))
+        .await;
+    assert_eq!(bad_cursor.status, 422);
+    assert_eq!(bad_cursor.body["errors"][0]["code"], "invalid-cursor");
+    let path = app.get("/api/v1/areas/not-a-uuid", Some(&token)).await;
+    assert_eq!(path.status, 400);
+    assert_eq!(path.problem_code(), "invalid-path-parameter");
+}
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(response.status, 404);
+    assert_eq!(response.problem_code(), "not-found");
+    assert_eq!(response.body["instance"], "/api/v1/nothing-here");
+    assert!(response.body["request_id"].is_string());
+}
+
+#[actix_web::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = TestApp::spawn().await;
+    let response = app.send(app.client.delete(app.url("/api/v1/areas"))).await;
+    assert_eq!(response.status, 405);
+    assert_eq!(response.problem_code(), "method-not-allowed");
+    assert_eq!(response.header("allow"), Some("GET, POST, HEAD"));
+    let login = app.get("/api/v1/auth/login", None).await;
+    assert_eq!(login.status, 405);
+    assert_eq!(login.header("allow"), Some("POST"));
+}
+
+#[actix_web::test]
+async fn problems_are_vietnamese_by_default_and_english_on_request() {
+    let app = TestApp::spawn().await;
+    let vi = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(vi.body["title"], "Không tìm thấy địa chỉ được yêu cầu");
+    assert_eq!(vi.header("content-language"), Some("vi"));
+    let en = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/nothing-here"))
+                .header("Accept-Language", "en-GB,en;q=0.9"),
+        )
+        .await;
+    assert_eq!(en.body["title"], "The requested resource does not exist");
+    assert_eq!(en.header("content-language"), Some("en"));
+    let field = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("Accept-Language", "en")
+                .json(&json!({"email": "a@b.c"})),
+        )
+        .await;
+    assert_eq!(field.body["errors"][0]["detail"], "This field is required");
+}

@@ -1,0 +1,540 @@
+//! The test harness: every test gets the real application on a real HTTP port, backed by a
+//! fresh database of its own: a temporary SQLite file, or a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set (dropped when the test ends). Every response is checked
+//! against the committed contract in `openapi/openapi.json`.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
+
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use eid_adoption::auth::Role;
+use eid_adoption::config::Settings;
+use eid_adoption::db::{new_id, now, Db};
+use eid_adoption::schema::{areas, users, volunteer_assignments};
+use eid_adoption::startup;
+use eid_adoption::state::AppState;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub const JWT_SECRET: &str = "test-signing-key-0123456789abcdef-0123456789";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Where the test's database lives; dropping it removes the database.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// A fresh, empty database URL for one test.
+fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin_url) => {
+            let name = format!("eid_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("cannot reach TEST_DATABASE_URL: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create test database");
+            let url = with_database_name(&admin_url, &name);
+            (url, TestDatabase::Postgres { admin_url, name })
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` with another database name.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{name}?{query}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("EID_JWT_SECRET", JWT_SECRET),
+        (
+            "EID_CITIZEN_ID_KEY",
+            "test-citizen-id-key-0123456789abcdef-0123",
+        ),
+        ("EID_WORKERS", "1"),
+        ("EID_DATABASE_POOL_SIZE", "3"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::from_vars(&vars).expect("test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub settings: Settings,
+    server: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// With extra environment-style settings, e.g. `("EID_MAX_BODY_BYTES", "1024")`.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let (url, database) = fresh_database();
+        let settings = test_settings(&url, extra);
+        let state = AppState::build(settings.clone()).expect("app state");
+        let db = state.db.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let server = startup::run(state, listener).expect("server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db,
+            settings,
+            server: handle,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Sends a request and checks the response against the contract.
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> TestResponse {
+        let request = builder.build().expect("request");
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.expect("response");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let response = TestResponse {
+            status,
+            headers,
+            body,
+            text,
+        };
+        contract().check(&method, &path, &response);
+        response
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(self.with_token(self.client.get(self.url(path)), token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(
+            self.with_token(self.client.post(self.url(path)), token)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        etag: Option<&str>,
+        body: &Value,
+    ) -> TestResponse {
+        let mut builder = self
+            .with_token(self.client.patch(self.url(path)), token)
+            .json(body);
+        if let Some(etag) = etag {
+            builder = builder.header("If-Match", etag);
+        }
+        self.send(builder).await
+    }
+
+    fn with_token(
+        &self,
+        builder: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in with the shared test password and returns the access token.
+    pub async fn token_for(&self, email: &str) -> String {
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status, 200, "login of {email}: {}", response.text);
+        response.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Seeds the standard world of these tests.
+    pub fn seed_world(&self) -> World {
+        World::seed(&self.db)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; the returned future only waits for completion,
+        // which a synchronous drop cannot do. The database is dropped right after.
+        drop(self.server.stop(false));
+    }
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem `code` of an error response (and checks it is a problem).
+    pub fn problem_code(&self) -> &str {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "not a problem: {} {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(self.body["status"].as_u64(), Some(u64::from(self.status)));
+        self.body["code"].as_str().expect("problem code")
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| item["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// The committed OpenAPI document, and validators for its response schemas.
+pub struct Contract {
+    document: Value,
+    validators: Mutex<HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
+}
+
+pub fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+                .expect("openapi/openapi.json is committed");
+        Contract {
+            document: serde_json::from_str(&text).expect("openapi.json is JSON"),
+            validators: Mutex::new(HashMap::new()),
+        }
+    })
+}
+
+impl Contract {
+    /// The path template of the contract that `path` matches, if any.
+    fn template_for(&self, path: &str) -> Option<String> {
+        let paths = self.document["paths"].as_object()?;
+        // Literal templates win over ones with parameters (`/me` before `/{id}`).
+        let mut matches: Vec<&String> = paths
+            .keys()
+            .filter(|template| actix_router::ResourceDef::new(template.as_str()).is_match(path))
+            .collect();
+        matches.sort_by_key(|t| t.matches('{').count());
+        matches.first().map(|t| (*t).clone())
+    }
+
+    pub fn check(&self, method: &Method, path: &str, response: &TestResponse) {
+        let content_type = response
+            .header("content-type")
+            .map(|c| c.split(';').next().unwrap_or("").trim().to_owned())
+            .unwrap_or_default();
+        let operation = self
+            .template_for(path)
+            .map(|t| {
+                (
+                    t.clone(),
+                    self.document["paths"][&t][method.as_str().to_lowercase()].clone(),
+                )
+            })
+            .filter(|(_, op)| op.is_object());
+        let Some((template, operation)) = operation else {
+            // Not an operation of the contract (unknown route, wrong method, docs): errors
+            // must still be problems.
+            if response.status >= 400 {
+                assert_eq!(
+                    content_type, "application/problem+json",
+                    "{method} {path}: {}",
+                    response.text
+                );
+                self.validate(
+                    "#/components/schemas/Problem",
+                    &response.body,
+                    &format!("{method} {path}"),
+                );
+            }
+            return;
+        };
+        let status = response.status.to_string();
+        let documented = &operation["responses"][&status];
+        assert!(
+            documented.is_object(),
+            "{method} {template} answered {status}, which the contract does not list: {}",
+            response.text
+        );
+        if response.text.is_empty() {
+            return;
+        }
+        let content = &documented["content"];
+        assert!(
+            content[&content_type].is_object(),
+            "{method} {template} {status}: content type {content_type} is not in the contract"
+        );
+        if content_type.ends_with("json") {
+            let pointer = format!(
+                "#/paths/{}/{}/responses/{}/content/{}/schema",
+                escape(&template),
+                method.as_str().to_lowercase(),
+                status,
+                escape(&content_type)
+            );
+            self.validate(
+                &pointer,
+                &response.body,
+                &format!("{method} {template} {status}"),
+            );
+        }
+    }
+
+    fn validate(&self, pointer: &str, instance: &Value, context: &str) {
+        let validator = {
+            let mut cache = self.validators.lock().unwrap();
+            cache
+                .entry(pointer.to_owned())
+                .or_insert_with(|| {
+                    let schema = resolve_pointer(&self.document, pointer)
+                        .unwrap_or_else(|| panic!("{context}: no schema at {pointer}"));
+                    let mut root = schema.clone();
+                    if let Value::Object(map) = &mut root {
+                        map.insert("components".into(), self.document["components"].clone());
+                    } else {
+                        root =
+                            json!({"allOf": [schema], "components": self.document["components"]});
+                    }
+                    std::sync::Arc::new(
+                        jsonschema::options()
+                            .with_draft(jsonschema::Draft::Draft202012)
+                            .build(&root)
+                            .unwrap_or_else(|e| panic!("{context}: bad schema: {e}")),
+                    )
+                })
+                .clone()
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{context}: response does not match the contract: {errors:?}\n{instance}"
+        );
+    }
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn resolve_pointer<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let pointer = pointer.strip_prefix('#')?;
+    let mut current = document;
+    for part in pointer.split('/').skip(1) {
+        let key = part.replace("~1", "/").replace("~0", "~");
+        current = current.get(&key)?;
+    }
+    Some(current)
+}
+
+/// The standard world of these tests:
+/// province P → town T → ward W (neighbourhoods N1, N2) and ward W2 (neighbourhood N3);
+/// a national admin, a ward admin of W, an official of W, a head of N1, a volunteer of N1
+/// and an official of W2. Everybody's password is `PASSWORD`.
+pub struct World {
+    pub province: String,
+    pub town: String,
+    pub ward: String,
+    pub n1: String,
+    pub n2: String,
+    pub ward2: String,
+    pub n3: String,
+    pub national_admin: String,
+    pub ward_admin: String,
+    pub official: String,
+    pub head: String,
+    pub volunteer: String,
+    pub other_official: String,
+}
+
+pub const NATIONAL_ADMIN: &str = "root@test.local";
+pub const WARD_ADMIN: &str = "ward-admin@test.local";
+pub const OFFICIAL: &str = "official@test.local";
+pub const HEAD: &str = "head@test.local";
+pub const VOLUNTEER: &str = "volunteer@test.local";
+pub const OTHER_OFFICIAL: &str = "official2@test.local";
+
+impl World {
+    pub fn seed(db: &Db) -> World {
+        static HASH: OnceLock<String> = OnceLock::new();
+        let hash = HASH.get_or_init(|| {
+            eid_adoption::auth::password::hash_password_blocking(PASSWORD).unwrap()
+        });
+        let mut conn = db.writer_connection().unwrap();
+        let conn = &mut *conn;
+        let province = insert_area(conn, None, "province", "P", "Tỉnh P");
+        let town = insert_area(conn, Some(&province), "town", "P-T", "Thị xã T");
+        let ward = insert_area(conn, Some(&town), "ward", "P-T-W", "Phường W");
+        let n1 = insert_area(conn, Some(&ward), "neighbourhood", "P-T-W-1", "Khu phố 1");
+        let n2 = insert_area(conn, Some(&ward), "neighbourhood", "P-T-W-2", "Khu phố 2");
+        let ward2 = insert_area(conn, Some(&town), "ward", "P-T-W2", "Phường W2");
+        let n3 = insert_area(conn, Some(&ward2), "neighbourhood", "P-T-W2-1", "Khu phố 3");
+        let national_admin = insert_user(conn, NATIONAL_ADMIN, Role::Admin, None, hash);
+        let ward_admin = insert_user(conn, WARD_ADMIN, Role::Admin, Some(&ward.0), hash);
+        let official = insert_user(conn, OFFICIAL, Role::Official, Some(&ward.0), hash);
+        let head = insert_user(conn, HEAD, Role::Head, Some(&n1.0), hash);
+        let volunteer = insert_user(conn, VOLUNTEER, Role::Volunteer, Some(&n1.0), hash);
+        diesel::insert_into(volunteer_assignments::table)
+            .values((
+                volunteer_assignments::user_id.eq(&volunteer),
+                volunteer_assignments::area_id.eq(&n1.0),
+                volunteer_assignments::created_at.eq(now()),
+            ))
+            .execute(conn)
+            .unwrap();
+        let other_official =
+            insert_user(conn, OTHER_OFFICIAL, Role::Official, Some(&ward2.0), hash);
+        World {
+            province: province.0,
+            town: town.0,
+            ward: ward.0,
+            n1: n1.0,
+            n2: n2.0,
+            ward2: ward2.0,
+            n3: n3.0,
+            national_admin,
+            ward_admin,
+            official,
+            head,
+            volunteer,
+            other_official,
+        }
+    }
+}
+
+fn insert_area(
+    conn: &mut eid_adoption::db::DbConnection,
+    parent: Option<&(String, String)>,
+    kind: &str,
+    code: &str,
+    name: &str,
+) -> (String, String) {
+    let id = new_id();
+    let path = format!("{}{id}/", parent.map_or("/", |(_, p)| p.as_str()));
+    diesel::insert_into(areas::table)
+        .values((
+            areas::id.eq(&id),
+            areas::parent_id.eq(parent.map(|(p, _)| p.clone())),
+            areas::kind.eq(kind),
+            areas::code.eq(code),
+            areas::name.eq(name),
+            areas::path.eq(&path),
+            areas::version.eq(1),
+            areas::created_at.eq(now()),
+            areas::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .unwrap();
+    (id, path)
+}
+
+fn insert_user(
+    conn: &mut eid_adoption::db::DbConnection,
+    email: &str,
+    role: Role,
+    area_id: Option<&str>,
+    hash: &str,
+) -> String {
+    let id = new_id();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(email),
+            users::name.eq(format!("Người dùng {email}")),
+            users::role.eq(role.as_str()),
+            users::area_id.eq(area_id),
+            users::password_hash.eq(hash),
+            users::language.eq("vi"),
+            users::active.eq(true),
+            users::version.eq(1),
+            users::created_at.eq(now()),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .unwrap();
+    id
+}
