@@ -9,11 +9,12 @@ use diesel::prelude::*;
 use crate::auth::password::hash_password_blocking;
 use crate::auth::Role;
 use crate::config::Settings;
-use crate::db::{new_id, now, Db};
+use crate::db::Db;
 use crate::demo::{self, DemoOutcome};
-use crate::schema::users;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::{areas, startup, users as user_accounts};
+use crate::users::{insert_account, validate_password, NewAccount};
+use crate::{areas, startup};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -154,7 +155,7 @@ fn create_admin(
         "'{email}' is not an e-mail address"
     );
     let password = read_password()?;
-    if user_accounts::validate_password(&password).is_err() {
+    if validate_password(&password).is_err() {
         anyhow::bail!("the password must be at least 10 characters long");
     }
     let db = Db::connect(&settings.database_location()?, 1)?;
@@ -164,34 +165,23 @@ fn create_admin(
     conn.transaction::<_, anyhow::Error, _>(|conn| {
         let area_id = match area_code {
             Some(code) => Some(
-                areas::find_by_code(conn, code)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                areas::find_by_code(conn, code)?
                     .ok_or_else(|| anyhow::anyhow!("no area has the code '{code}'"))?
                     .id,
             ),
             None => None,
         };
-        let taken: i64 = users::table
-            .filter(users::email.eq(&email))
-            .count()
-            .get_result(conn)?;
-        anyhow::ensure!(taken == 0, "an account with e-mail {email} already exists");
-        let at = now();
-        diesel::insert_into(users::table)
-            .values((
-                users::id.eq(new_id()),
-                users::email.eq(&email),
-                users::name.eq(name),
-                users::role.eq(Role::Admin.as_str()),
-                users::area_id.eq(area_id),
-                users::password_hash.eq(&hash),
-                users::language.eq("vi"),
-                users::active.eq(true),
-                users::version.eq(1),
-                users::created_at.eq(at),
-                users::updated_at.eq(at),
-            ))
-            .execute(conn)?;
+        insert_account(
+            conn,
+            NewAccount {
+                email: &email,
+                name,
+                role: Role::Admin,
+                area_id: area_id.as_deref(),
+                password_hash: &hash,
+                language: Lang::Vi,
+            },
+        )?;
         Ok(())
     })?;
     tracing::info!(%email, scope = area_code.unwrap_or("national"), "administrator created");

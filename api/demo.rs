@@ -7,10 +7,13 @@ use diesel::prelude::*;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::areas::{insert_area, Area, AreaKind, NewArea};
 use crate::auth::password::hash_password_blocking;
 use crate::auth::Role;
-use crate::db::{new_id, now, Db, DbConnection};
-use crate::schema::{areas, users, volunteer_assignments};
+use crate::db::{Db, DbConnection};
+use crate::i18n::Lang;
+use crate::schema::{areas, users};
+use crate::users::{insert_account, replace_assignments, NewAccount};
 
 pub const DEMO_EMAILS: [&str; 4] = [
     "admin@demo.local",
@@ -66,125 +69,72 @@ fn reset_demo_passwords(conn: &mut DbConnection, password: &str) -> anyhow::Resu
     Ok(changed > 0)
 }
 
-fn insert_area(
-    conn: &mut DbConnection,
-    parent: Option<(&str, &str)>,
-    kind: &str,
-    code: &str,
-    name: &str,
-) -> anyhow::Result<(String, String)> {
-    let id = new_id();
-    let path = format!("{}{id}/", parent.map_or("/", |(_, path)| path));
-    let at = now();
-    diesel::insert_into(areas::table)
-        .values((
-            areas::id.eq(&id),
-            areas::parent_id.eq(parent.map(|(parent_id, _)| parent_id)),
-            areas::kind.eq(kind),
-            areas::code.eq(code),
-            areas::name.eq(name),
-            areas::path.eq(&path),
-            areas::version.eq(1),
-            areas::created_at.eq(at),
-            areas::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok((id, path))
-}
-
-fn insert_user(
-    conn: &mut DbConnection,
-    email: &str,
-    name: &str,
-    role: Role,
-    area_id: Option<&str>,
-    hash: &str,
-) -> anyhow::Result<String> {
-    let id = new_id();
-    let at = now();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(email),
-            users::name.eq(name),
-            users::role.eq(role.as_str()),
-            users::area_id.eq(area_id),
-            users::password_hash.eq(hash),
-            users::language.eq("vi"),
-            users::active.eq(true),
-            users::version.eq(1),
-            users::created_at.eq(at),
-            users::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
 fn seed(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
-    let province = insert_area(conn, None, "province", "TH", "Thanh Hóa")?;
-    let town = insert_area(
-        conn,
-        Some((&province.0, &province.1)),
-        "town",
-        "TH-BS",
-        "Bỉm Sơn",
-    )?;
-    let ward = insert_area(
-        conn,
-        Some((&town.0, &town.1)),
-        "ward",
-        "TH-BS-PS",
-        "Phú Sơn",
-    )?;
+    let area = |conn: &mut DbConnection, parent: Option<&Area>, kind, code: &str, name: &str| {
+        insert_area(
+            conn,
+            NewArea {
+                parent,
+                kind,
+                code,
+                name,
+                official_adult_population: None,
+                official_household_count: None,
+            },
+        )
+    };
+    let province = area(conn, None, AreaKind::Province, "TH", "Thanh Hóa")?;
+    let town = area(conn, Some(&province), AreaKind::Town, "TH-BS", "Bỉm Sơn")?;
+    let ward = area(conn, Some(&town), AreaKind::Ward, "TH-BS-PS", "Phú Sơn")?;
     let mut neighbourhoods = Vec::new();
     for n in 1..=8 {
-        neighbourhoods.push(insert_area(
+        let code = format!("TH-BS-PS-KP{n:02}");
+        let name = format!("Khu phố {n}");
+        neighbourhoods.push(area(
             conn,
-            Some((&ward.0, &ward.1)),
-            "neighbourhood",
-            &format!("TH-BS-PS-KP{n:02}"),
-            &format!("Khu phố {n}"),
+            Some(&ward),
+            AreaKind::Neighbourhood,
+            &code,
+            &name,
         )?);
     }
-    let first = &neighbourhoods[0].0;
-    insert_user(
-        conn,
-        DEMO_EMAILS[0],
-        "Quản trị viên (demo)",
-        Role::Admin,
-        None,
-        hash,
-    )?;
-    insert_user(
-        conn,
-        DEMO_EMAILS[1],
-        "Cán bộ phường Phú Sơn (demo)",
-        Role::Official,
-        Some(&ward.0),
-        hash,
-    )?;
-    insert_user(
-        conn,
-        DEMO_EMAILS[2],
-        "Trưởng Khu phố 1 (demo)",
-        Role::Head,
-        Some(first),
-        hash,
-    )?;
-    let volunteer = insert_user(
-        conn,
-        DEMO_EMAILS[3],
-        "Tình nguyện viên Khu phố 1 (demo)",
-        Role::Volunteer,
-        Some(first),
-        hash,
-    )?;
-    diesel::insert_into(volunteer_assignments::table)
-        .values((
-            volunteer_assignments::user_id.eq(&volunteer),
-            volunteer_assignments::area_id.eq(first),
-            volunteer_assignments::created_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let first = &neighbourhoods[0];
+    let accounts = [
+        (DEMO_EMAILS[0], "Quản trị viên (demo)", Role::Admin, None),
+        (
+            DEMO_EMAILS[1],
+            "Cán bộ phường Phú Sơn (demo)",
+            Role::Official,
+            Some(&ward),
+        ),
+        (
+            DEMO_EMAILS[2],
+            "Trưởng Khu phố 1 (demo)",
+            Role::Head,
+            Some(first),
+        ),
+        (
+            DEMO_EMAILS[3],
+            "Tình nguyện viên Khu phố 1 (demo)",
+            Role::Volunteer,
+            Some(first),
+        ),
+    ];
+    for (email, name, role, area) in accounts {
+        let id = insert_account(
+            conn,
+            NewAccount {
+                email,
+                name,
+                role,
+                area_id: area.map(|a| a.id.as_str()),
+                password_hash: hash,
+                language: Lang::Vi,
+            },
+        )?;
+        if role == Role::Volunteer {
+            replace_assignments(conn, &id, std::slice::from_ref(first))?;
+        }
+    }
     Ok(())
 }

@@ -3,18 +3,17 @@
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{find_by_code, find_in_scope, validate_area_code, AreaKind, AreaResponse};
+use super::{
+    find_by_code, find_in_scope, insert_area, validate_area_code, AreaKind, AreaResponse, NewArea,
+};
 use crate::auth::{Caller, Role};
-use crate::db::{new_id, now};
 use crate::etag;
 use crate::i18n::Text;
 use crate::problem::{ApiError, ApiJson, ProblemCode};
-use crate::schema::areas;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -91,32 +90,17 @@ pub async fn create_area(
             if find_by_code(conn, &request.code)?.is_some() {
                 return Err(ProblemCode::AreaCodeTaken.into());
             }
-            let id = new_id();
-            let path = format!("{}{id}/", parent.as_ref().map_or("/", |p| p.path.as_str()));
-            let at = now();
-            diesel::insert_into(areas::table)
-                .values((
-                    areas::id.eq(&id),
-                    areas::parent_id.eq(parent.as_ref().map(|p| p.id.clone())),
-                    areas::kind.eq(request.kind.as_str()),
-                    areas::code.eq(&request.code),
-                    areas::name.eq(request.name.trim()),
-                    areas::path.eq(&path),
-                    areas::official_adult_population.eq(request.official_adult_population),
-                    areas::official_household_count.eq(request.official_household_count),
-                    areas::version.eq(1),
-                    areas::created_at.eq(at),
-                    areas::updated_at.eq(at),
-                ))
-                .execute(conn)
-                .map_err(|e| match e {
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => ProblemCode::AreaCodeTaken.into(),
-                    other => ApiError::from(other),
-                })?;
-            find_in_scope(conn, &crate::auth::Scope::national(), &id)
+            insert_area(
+                conn,
+                NewArea {
+                    parent: parent.as_ref(),
+                    kind: request.kind,
+                    code: &request.code,
+                    name: &request.name,
+                    official_adult_population: request.official_adult_population,
+                    official_household_count: request.official_household_count,
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Created()

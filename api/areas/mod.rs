@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Scope;
-use crate::db::DbConnection;
+use crate::db::{new_id, now, DbConnection};
 use crate::problem::{ApiError, ProblemCode};
 use crate::schema::areas;
 
@@ -172,6 +172,50 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Area>,
         .select(Area::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// What a new area needs; its id and path are derived here.
+pub struct NewArea<'a> {
+    pub parent: Option<&'a Area>,
+    pub kind: AreaKind,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub official_adult_population: Option<i64>,
+    pub official_household_count: Option<i64>,
+}
+
+/// Inserts an area under its parent (the caller has checked scope and kind) and returns it.
+/// A taken code is `area-code-taken`.
+pub fn insert_area(conn: &mut DbConnection, new: NewArea) -> Result<Area, ApiError> {
+    let id = new_id();
+    let path = format!("{}{id}/", new.parent.map_or("/", |p| p.path.as_str()));
+    let at = now();
+    diesel::insert_into(areas::table)
+        .values((
+            areas::id.eq(&id),
+            areas::parent_id.eq(new.parent.map(|p| p.id.clone())),
+            areas::kind.eq(new.kind.as_str()),
+            areas::code.eq(new.code),
+            areas::name.eq(new.name.trim()),
+            areas::path.eq(&path),
+            areas::official_adult_population.eq(new.official_adult_population),
+            areas::official_household_count.eq(new.official_household_count),
+            areas::version.eq(1),
+            areas::created_at.eq(at),
+            areas::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ProblemCode::AreaCodeTaken.into(),
+            other => ApiError::from(other),
+        })?;
+    Ok(areas::table
+        .find(&id)
+        .select(Area::as_select())
+        .first(conn)?)
 }
 
 /// Area codes: ASCII letters, digits, '-' and '_' (they appear in file names and URLs).

@@ -42,7 +42,7 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let email = email.trim().to_lowercase();
+    let email = crate::users::normalize_email(&email);
     let user: Option<(String, String, String, bool)> = state
         .db
         .read(move |conn| {

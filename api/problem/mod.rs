@@ -124,6 +124,8 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+impl std::error::Error for ApiError {}
+
 impl From<ProblemCode> for ApiError {
     fn from(code: ProblemCode) -> Self {
         ApiError {

@@ -3,21 +3,18 @@
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{
-    check_placement, email_taken, find_in_scope_user, replace_assignments, user_response,
-    validate_password, UserResponse,
+    check_placement, find_in_scope_user, insert_account, replace_assignments, user_response,
+    validate_password, NewAccount, UserResponse,
 };
 use crate::auth::{Caller, Role};
-use crate::db::{new_id, now};
 use crate::etag;
 use crate::i18n::Lang;
-use crate::problem::{ApiError, ApiJson, ProblemCode};
-use crate::schema::users;
+use crate::problem::{ApiError, ApiJson};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -69,7 +66,6 @@ pub async fn create_user(
     let user = state
         .db
         .write(move |conn| {
-            let email = request.email.trim().to_lowercase();
             let assignment_ids: Vec<String> = request
                 .assignment_ids
                 .iter()
@@ -83,33 +79,17 @@ pub async fn create_user(
                 area_id.as_deref(),
                 &assignment_ids,
             )?;
-            if email_taken(conn, &email)? {
-                return Err(ProblemCode::EmailTaken.into());
-            }
-            let id = new_id();
-            let at = now();
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(&id),
-                    users::email.eq(&email),
-                    users::name.eq(request.name.trim()),
-                    users::role.eq(request.role.as_str()),
-                    users::area_id.eq(placement.area.as_ref().map(|a| a.id.clone())),
-                    users::password_hash.eq(&password_hash),
-                    users::language.eq(request.language.unwrap_or_default().as_str()),
-                    users::active.eq(true),
-                    users::version.eq(1),
-                    users::created_at.eq(at),
-                    users::updated_at.eq(at),
-                ))
-                .execute(conn)
-                .map_err(|e| match e {
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => ProblemCode::EmailTaken.into(),
-                    other => ApiError::from(other),
-                })?;
+            let id = insert_account(
+                conn,
+                NewAccount {
+                    email: &request.email,
+                    name: &request.name,
+                    role: request.role,
+                    area_id: placement.area.as_ref().map(|a| a.id.as_str()),
+                    password_hash: &password_hash,
+                    language: request.language.unwrap_or_default(),
+                },
+            )?;
             replace_assignments(conn, &id, &placement.assignments)?;
             let user = find_in_scope_user(conn, &caller.scope, &id)?;
             user_response(conn, user)

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::areas::{find_in_scope, parse_uuid, Area, AreaKind, AreaSummary};
 use crate::auth::{Role, Scope};
-use crate::db::{now, DbConnection};
+use crate::db::{new_id, now, DbConnection};
 use crate::i18n::{Lang, Text};
 use crate::problem::{ApiError, ProblemCode};
 use crate::schema::{areas, users, volunteer_assignments};
@@ -228,6 +228,55 @@ pub fn replace_assignments(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// What a new account needs. The e-mail is stored lower-cased and trimmed.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub area_id: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub language: Lang,
+}
+
+/// Inserts an active account (the caller has checked its placement) and returns its id.
+/// A taken e-mail is `email-taken`.
+pub fn insert_account(conn: &mut DbConnection, new: NewAccount) -> Result<String, ApiError> {
+    let email = normalize_email(new.email);
+    if email_taken(conn, &email)? {
+        return Err(ProblemCode::EmailTaken.into());
+    }
+    let id = new_id();
+    let at = now();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(&email),
+            users::name.eq(new.name.trim()),
+            users::role.eq(new.role.as_str()),
+            users::area_id.eq(new.area_id),
+            users::password_hash.eq(new.password_hash),
+            users::language.eq(new.language.as_str()),
+            users::active.eq(true),
+            users::version.eq(1),
+            users::created_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ProblemCode::EmailTaken.into(),
+            other => ApiError::from(other),
+        })?;
+    Ok(id)
+}
+
+/// E-mail addresses are compared case-insensitively: stored and looked up lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {

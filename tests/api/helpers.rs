@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Mutex, OnceLock};
 
-use diesel::prelude::*;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use eid_adoption::areas::{insert_area, Area, AreaKind, NewArea};
+use eid_adoption::auth::password::hash_password_blocking;
 use eid_adoption::auth::Role;
 use eid_adoption::config::Settings;
-use eid_adoption::db::{new_id, now, Db};
-use eid_adoption::schema::{areas, users, volunteer_assignments};
+use eid_adoption::db::{Db, DbConnection};
+use eid_adoption::i18n::Lang;
 use eid_adoption::startup;
 use eid_adoption::state::AppState;
+use eid_adoption::users::{insert_account, replace_assignments, NewAccount};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -441,100 +443,61 @@ pub const OTHER_OFFICIAL: &str = "official2@test.local";
 impl World {
     pub fn seed(db: &Db) -> World {
         static HASH: OnceLock<String> = OnceLock::new();
-        let hash = HASH.get_or_init(|| {
-            eid_adoption::auth::password::hash_password_blocking(PASSWORD).unwrap()
-        });
+        let hash = HASH.get_or_init(|| hash_password_blocking(PASSWORD).unwrap());
         let mut conn = db.writer_connection().unwrap();
         let conn = &mut *conn;
-        let province = insert_area(conn, None, "province", "P", "Tỉnh P");
-        let town = insert_area(conn, Some(&province), "town", "P-T", "Thị xã T");
-        let ward = insert_area(conn, Some(&town), "ward", "P-T-W", "Phường W");
-        let n1 = insert_area(conn, Some(&ward), "neighbourhood", "P-T-W-1", "Khu phố 1");
-        let n2 = insert_area(conn, Some(&ward), "neighbourhood", "P-T-W-2", "Khu phố 2");
-        let ward2 = insert_area(conn, Some(&town), "ward", "P-T-W2", "Phường W2");
-        let n3 = insert_area(conn, Some(&ward2), "neighbourhood", "P-T-W2-1", "Khu phố 3");
-        let national_admin = insert_user(conn, NATIONAL_ADMIN, Role::Admin, None, hash);
-        let ward_admin = insert_user(conn, WARD_ADMIN, Role::Admin, Some(&ward.0), hash);
-        let official = insert_user(conn, OFFICIAL, Role::Official, Some(&ward.0), hash);
-        let head = insert_user(conn, HEAD, Role::Head, Some(&n1.0), hash);
-        let volunteer = insert_user(conn, VOLUNTEER, Role::Volunteer, Some(&n1.0), hash);
-        diesel::insert_into(volunteer_assignments::table)
-            .values((
-                volunteer_assignments::user_id.eq(&volunteer),
-                volunteer_assignments::area_id.eq(&n1.0),
-                volunteer_assignments::created_at.eq(now()),
-            ))
-            .execute(conn)
-            .unwrap();
-        let other_official =
-            insert_user(conn, OTHER_OFFICIAL, Role::Official, Some(&ward2.0), hash);
+        let area = |conn: &mut DbConnection, parent: Option<&Area>, kind, code: &str| {
+            let name = format!("Địa bàn {code}");
+            insert_area(
+                conn,
+                NewArea {
+                    parent,
+                    kind,
+                    code,
+                    name: &name,
+                    official_adult_population: None,
+                    official_household_count: None,
+                },
+            )
+            .unwrap()
+        };
+        let user = |conn: &mut DbConnection, email: &str, role: Role, area: Option<&Area>| {
+            insert_account(
+                conn,
+                NewAccount {
+                    email,
+                    name: &format!("Người dùng {email}"),
+                    role,
+                    area_id: area.map(|a| a.id.as_str()),
+                    password_hash: hash,
+                    language: Lang::Vi,
+                },
+            )
+            .unwrap()
+        };
+        let province = area(conn, None, AreaKind::Province, "P");
+        let town = area(conn, Some(&province), AreaKind::Town, "P-T");
+        let ward = area(conn, Some(&town), AreaKind::Ward, "P-T-W");
+        let n1 = area(conn, Some(&ward), AreaKind::Neighbourhood, "P-T-W-1");
+        let n2 = area(conn, Some(&ward), AreaKind::Neighbourhood, "P-T-W-2");
+        let ward2 = area(conn, Some(&town), AreaKind::Ward, "P-T-W2");
+        let n3 = area(conn, Some(&ward2), AreaKind::Neighbourhood, "P-T-W2-1");
+        let volunteer = user(conn, VOLUNTEER, Role::Volunteer, Some(&n1));
+        replace_assignments(conn, &volunteer, std::slice::from_ref(&n1)).unwrap();
         World {
-            province: province.0,
-            town: town.0,
-            ward: ward.0,
-            n1: n1.0,
-            n2: n2.0,
-            ward2: ward2.0,
-            n3: n3.0,
-            national_admin,
-            ward_admin,
-            official,
-            head,
+            national_admin: user(conn, NATIONAL_ADMIN, Role::Admin, None),
+            ward_admin: user(conn, WARD_ADMIN, Role::Admin, Some(&ward)),
+            official: user(conn, OFFICIAL, Role::Official, Some(&ward)),
+            head: user(conn, HEAD, Role::Head, Some(&n1)),
             volunteer,
-            other_official,
+            other_official: user(conn, OTHER_OFFICIAL, Role::Official, Some(&ward2)),
+            province: province.id,
+            town: town.id,
+            ward: ward.id,
+            n1: n1.id,
+            n2: n2.id,
+            ward2: ward2.id,
+            n3: n3.id,
         }
     }
-}
-
-fn insert_area(
-    conn: &mut eid_adoption::db::DbConnection,
-    parent: Option<&(String, String)>,
-    kind: &str,
-    code: &str,
-    name: &str,
-) -> (String, String) {
-    let id = new_id();
-    let path = format!("{}{id}/", parent.map_or("/", |(_, p)| p.as_str()));
-    diesel::insert_into(areas::table)
-        .values((
-            areas::id.eq(&id),
-            areas::parent_id.eq(parent.map(|(p, _)| p.clone())),
-            areas::kind.eq(kind),
-            areas::code.eq(code),
-            areas::name.eq(name),
-            areas::path.eq(&path),
-            areas::version.eq(1),
-            areas::created_at.eq(now()),
-            areas::updated_at.eq(now()),
-        ))
-        .execute(conn)
-        .unwrap();
-    (id, path)
-}
-
-fn insert_user(
-    conn: &mut eid_adoption::db::DbConnection,
-    email: &str,
-    role: Role,
-    area_id: Option<&str>,
-    hash: &str,
-) -> String {
-    let id = new_id();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(email),
-            users::name.eq(format!("Người dùng {email}")),
-            users::role.eq(role.as_str()),
-            users::area_id.eq(area_id),
-            users::password_hash.eq(hash),
-            users::language.eq("vi"),
-            users::active.eq(true),
-            users::version.eq(1),
-            users::created_at.eq(now()),
-            users::updated_at.eq(now()),
-        ))
-        .execute(conn)
-        .unwrap();
-    id
 }
