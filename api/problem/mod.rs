@@ -154,6 +154,10 @@ impl ApiError {
             errors,
             ..ProblemCode::ValidationFailed.into()
         }
+        .with_detail(Text::new(
+            "Một số trường không hợp lệ; xem danh sách errors",
+            "Some fields are invalid; see the errors list",
+        ))
     }
 
     /// 422 for a single field.
