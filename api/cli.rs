@@ -180,6 +180,7 @@ fn create_admin(
                 area_id: area_id.as_deref(),
                 password_hash: &hash,
                 language: Lang::Vi,
+                active: true,
             },
         )?;
         Ok(())

@@ -39,6 +39,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub database_pool_size: u32,
     pub auth: AuthSettings,
+    pub throttle: ThrottleSettings,
+    pub mail: MailSettings,
     pub http: HttpSettings,
     pub secrets: Secrets,
     /// `EID_DEMO_PASSWORD`: the password of the demo accounts; generated when unset.
@@ -56,6 +58,38 @@ pub struct AuthSettings {
     /// How many argon2 hashes may run at once; the rest wait, so a login flood cannot
     /// starve the server of CPU and memory.
     pub password_hash_concurrency: usize,
+}
+
+/// Limits on guessing: failures counted per key in a window; past the limit the key is
+/// locked for `lockout`.
+#[derive(Clone, Debug)]
+pub struct ThrottleSettings {
+    pub window: Duration,
+    pub lockout: Duration,
+    /// Failed logins per account.
+    pub login_failures_per_account: i32,
+    /// Failed logins, bad invitation or reset tokens, and reset requests per client IP.
+    pub failures_per_ip: i32,
+    /// Password-reset requests per account (each one sends a mail).
+    pub reset_requests_per_account: i32,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `SMTP_URL`, e.g. `smtp://user:pass@host:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host:465` (TLS). Without it (development only) messages are
+    /// written as `.eml` files to `eml_dir`.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    pub eml_dir: PathBuf,
+    /// Where links in e-mails point, e.g. `https://eid.phuson.example`.
+    pub public_url: String,
+    pub poll_interval: Duration,
+    /// First retry delay; doubled on each failed attempt, capped at one hour.
+    pub retry_base: Duration,
+    pub max_attempts: i32,
+    pub invitation_ttl: Duration,
+    pub reset_ttl: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -106,6 +140,19 @@ struct FileSettings {
     cors_allowed_origins: Option<Vec<String>>,
     metrics_enabled: Option<bool>,
     workers: Option<usize>,
+    throttle_window_secs: Option<u64>,
+    lockout_secs: Option<u64>,
+    login_failures_per_account: Option<i32>,
+    failures_per_ip: Option<i32>,
+    reset_requests_per_account: Option<i32>,
+    mail_from: Option<String>,
+    mail_dir: Option<String>,
+    public_url: Option<String>,
+    mail_poll_ms: Option<u64>,
+    mail_retry_base_ms: Option<u64>,
+    mail_max_attempts: Option<i32>,
+    invitation_ttl_hours: Option<u64>,
+    reset_ttl_minutes: Option<u64>,
 }
 
 /// Where a database URL points.
@@ -169,6 +216,8 @@ impl Settings {
             .or(file.database_url)
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let location = DatabaseLocation::parse(&database_url)?;
+        let mut startup_warnings = Vec::new();
+        let secrets = resolve_secrets(vars, environment, &location, &mut startup_warnings)?;
         let log_format = match var("EID_LOG_FORMAT").or(file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -204,6 +253,80 @@ impl Settings {
                 .unwrap_or(2)
                 .max(1),
         };
+        let throttle = ThrottleSettings {
+            window: Duration::from_secs(
+                parse_var(vars, "EID_THROTTLE_WINDOW_SECS")?
+                    .or(file.throttle_window_secs)
+                    .unwrap_or(15 * 60),
+            ),
+            lockout: Duration::from_secs(
+                parse_var(vars, "EID_LOCKOUT_SECS")?
+                    .or(file.lockout_secs)
+                    .unwrap_or(15 * 60),
+            ),
+            login_failures_per_account: parse_var(vars, "EID_LOGIN_FAILURES_PER_ACCOUNT")?
+                .or(file.login_failures_per_account)
+                .unwrap_or(5)
+                .max(1),
+            failures_per_ip: parse_var(vars, "EID_FAILURES_PER_IP")?
+                .or(file.failures_per_ip)
+                .unwrap_or(30)
+                .max(1),
+            reset_requests_per_account: parse_var(vars, "EID_RESET_REQUESTS_PER_ACCOUNT")?
+                .or(file.reset_requests_per_account)
+                .unwrap_or(3)
+                .max(1),
+        };
+        let bind_addr = var("BIND_ADDR")
+            .or(file.bind_addr)
+            .unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned());
+        let smtp_url = var("SMTP_URL").map(SecretString::from);
+        if environment == Environment::Production && smtp_url.is_none() {
+            return Err(ConfigError::MissingSecret("SMTP_URL"));
+        }
+        let mail = MailSettings {
+            smtp_url,
+            from: var("EID_MAIL_FROM")
+                .or(file.mail_from)
+                .unwrap_or_else(|| "eID Phú Sơn <no-reply@eid-adoption.invalid>".into()),
+            eml_dir: var("EID_MAIL_DIR")
+                .or(file.mail_dir)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir(&location).join("mail")),
+            public_url: var("EID_PUBLIC_URL")
+                .or(file.public_url)
+                .unwrap_or_else(|| format!("http://{bind_addr}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            poll_interval: Duration::from_millis(
+                parse_var(vars, "EID_MAIL_POLL_MS")?
+                    .or(file.mail_poll_ms)
+                    .unwrap_or(2000)
+                    .max(10),
+            ),
+            retry_base: Duration::from_millis(
+                parse_var(vars, "EID_MAIL_RETRY_BASE_MS")?
+                    .or(file.mail_retry_base_ms)
+                    .unwrap_or(30_000)
+                    .max(10),
+            ),
+            max_attempts: parse_var(vars, "EID_MAIL_MAX_ATTEMPTS")?
+                .or(file.mail_max_attempts)
+                .unwrap_or(12)
+                .max(1),
+            invitation_ttl: Duration::from_secs(
+                parse_var::<u64>(vars, "EID_INVITATION_TTL_HOURS")?
+                    .or(file.invitation_ttl_hours)
+                    .unwrap_or(72)
+                    * 3600,
+            ),
+            reset_ttl: Duration::from_secs(
+                parse_var::<u64>(vars, "EID_RESET_TTL_MINUTES")?
+                    .or(file.reset_ttl_minutes)
+                    .unwrap_or(60)
+                    * 60,
+            ),
+        };
         let http = HttpSettings {
             max_body_bytes: parse_var(vars, "EID_MAX_BODY_BYTES")?
                 .or(file.max_body_bytes)
@@ -223,22 +346,20 @@ impl Settings {
             workers: parse_var(vars, "EID_WORKERS")?.or(file.workers),
         };
 
-        let mut startup_warnings = Vec::new();
-        let secrets = resolve_secrets(vars, environment, &location, &mut startup_warnings)?;
         let demo_password = var("EID_DEMO_PASSWORD").map(SecretString::from);
 
         Ok(Settings {
             environment,
             database_url,
-            bind_addr: var("BIND_ADDR")
-                .or(file.bind_addr)
-                .unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned()),
+            bind_addr,
             log_format,
             database_pool_size: parse_var(vars, "EID_DATABASE_POOL_SIZE")?
                 .or(file.database_pool_size)
                 .unwrap_or(8)
                 .max(1),
             auth,
+            throttle,
+            mail,
             http,
             secrets,
             demo_password,
@@ -332,15 +453,19 @@ fn strong_secret(name: &'static str, value: &str) -> Result<SecretString, Config
 
 /// Next to the SQLite file; for PostgreSQL in development, in `./data`.
 fn dev_secrets_path(location: &DatabaseLocation) -> PathBuf {
-    let dir = match location {
+    data_dir(location).join("dev-secrets.toml")
+}
+
+/// The folder of the SQLite file, or `./data` for PostgreSQL: where development files go.
+fn data_dir(location: &DatabaseLocation) -> PathBuf {
+    match location {
         DatabaseLocation::SqliteFile(file) => file
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(".")),
         DatabaseLocation::Postgres(_) => PathBuf::from("./data"),
-    };
-    dir.join("dev-secrets.toml")
+    }
 }
 
 fn load_or_create_dev_secrets(path: &Path) -> Result<DevSecretsFile, ConfigError> {
@@ -437,12 +562,14 @@ mod tests {
                 "another-very-long-secret-of-enough-bytes",
             ),
             ("EID_DEMO_PASSWORD", "demo-password-123"),
+            ("SMTP_URL", "smtp://user:smtp-password-456@mail.example:587"),
         ]))
         .unwrap();
         let printed = format!("{settings:?}");
         assert!(!printed.contains(STRONG));
         assert!(!printed.contains("another-very-long-secret"));
         assert!(!printed.contains("demo-password-123"));
+        assert!(!printed.contains("smtp-password-456"));
     }
 
     #[test]

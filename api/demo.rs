@@ -130,6 +130,7 @@ fn seed(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
                 area_id: area.map(|a| a.id.as_str()),
                 password_hash: hash,
                 language: Lang::Vi,
+                active: true,
             },
         )?;
         if role == Role::Volunteer {

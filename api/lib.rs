@@ -2,6 +2,7 @@
 //! `startup::run` builds the HTTP server for both the binary and the integration tests.
 
 pub mod areas;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -9,6 +10,8 @@ pub mod db;
 pub mod demo;
 pub mod etag;
 pub mod i18n;
+pub mod invitations;
+pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
@@ -16,7 +19,9 @@ pub mod patch;
 pub mod problem;
 pub mod routes;
 pub mod schema;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod users;
+pub mod volunteers;

@@ -28,6 +28,10 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
     tags(
         (name = "auth", description = "Sign-in, token refresh and sign-out"),
         (name = "users", description = "Accounts, roles, scopes and assignments"),
+        (name = "sessions", description = "Sign-ins per device, and revoking them"),
+        (name = "volunteers", description = "Heads and administrators manage volunteers"),
+        (name = "invitations", description = "Inviting people by e-mail"),
+        (name = "audit", description = "The audit log"),
         (name = "areas", description = "The area tree: province → town/district → ward → neighbourhood"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -4,7 +4,7 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{areas, auth, ops, users};
+use crate::{areas, audit, auth, invitations, ops, sessions, users, volunteers};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::health::healthz)
@@ -15,14 +15,29 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::login::login)
                 .service(auth::refresh::refresh)
                 .service(auth::logout::logout)
+                .service(auth::password_reset::request_password_reset)
+                .service(auth::password_reset::confirm_password_reset)
                 .service(users::me::get_me)
+                .service(sessions::mine::list_my_sessions)
+                .service(sessions::mine::revoke_my_session)
                 .service(users::list::list_users)
                 .service(users::create::create_user)
                 .service(users::get::get_user)
                 .service(users::update::update_user)
+                .service(sessions::of_user::list_user_sessions)
+                .service(sessions::of_user::revoke_user_session)
+                .service(volunteers::list::list_volunteers)
+                .service(volunteers::assignments::assign_volunteer)
+                .service(volunteers::assignments::unassign_volunteer)
+                .service(volunteers::disable::disable_volunteer)
+                .service(invitations::create::create_invitation)
+                .service(invitations::list::list_invitations)
+                .service(invitations::accept::accept_invitation)
+                .service(invitations::revoke::revoke_invitation)
                 .service(areas::list::list_areas)
                 .service(areas::create::create_area)
                 .service(areas::get::get_area)
-                .service(areas::update::update_area),
+                .service(areas::update::update_area)
+                .service(audit::list::list_audit),
         );
 }

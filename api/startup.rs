@@ -10,6 +10,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::mail::sender::{self, Delivery};
 use crate::ops::metrics::Metrics;
 use crate::problem::{
     json_config, localize_problems, not_found_or_method_not_allowed, path_config, query_config,
@@ -18,7 +19,10 @@ use crate::problem::{
 use crate::state::AppState;
 use crate::{openapi, ops, routes};
 
+/// Builds the server and starts the background mail sender; call it inside the runtime.
 pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+    let delivery = Delivery::from_settings(&state.settings.mail)?;
+    sender::spawn(state.db.clone(), delivery, state.settings.mail.clone());
     let spec = openapi::spec();
     let route_table = web::Data::new(RouteTable::from_openapi(&spec));
     let metrics = web::Data::new(Metrics::new()?);

@@ -4,12 +4,15 @@
 use actix_web::http::header;
 use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{
     find_by_code, find_in_scope, insert_area, validate_area_code, AreaKind, AreaResponse, NewArea,
 };
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
 use crate::auth::{Caller, Role};
 use crate::etag;
 use crate::i18n::Text;
@@ -54,9 +57,11 @@ pub struct CreateAreaRequest {
 pub async fn create_area(
     state: web::Data<AppState>,
     caller: Caller,
+    client: ClientInfo,
     body: ApiJson<CreateAreaRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    let actor = caller.actor(&client);
     let request = body.0;
     let area = state
         .db
@@ -90,7 +95,7 @@ pub async fn create_area(
             if find_by_code(conn, &request.code)?.is_some() {
                 return Err(ProblemCode::AreaCodeTaken.into());
             }
-            insert_area(
+            let area = insert_area(
                 conn,
                 NewArea {
                     parent: parent.as_ref(),
@@ -100,7 +105,23 @@ pub async fn create_area(
                     official_adult_population: request.official_adult_population,
                     official_household_count: request.official_household_count,
                 },
-            )
+            )?;
+            audit::record(
+                conn,
+                &actor,
+                Entry {
+                    action: Action::AreaCreated,
+                    entity_id: Some(&area.id),
+                    area_id: Some(&area.id),
+                    changes: json!({
+                        "kind": area.kind,
+                        "code": area.code,
+                        "name": area.name,
+                        "parent_id": area.parent_id,
+                    }),
+                },
+            )?;
+            Ok(area)
         })
         .await?;
     Ok(HttpResponse::Created()

@@ -218,6 +218,26 @@ pub fn insert_area(conn: &mut DbConnection, new: NewArea) -> Result<Area, ApiErr
         .first(conn)?)
 }
 
+/// The name of the ward an area belongs to (the area's own name above ward level), for
+/// e-mails; the product's national name for a national account.
+pub fn ward_name_of(conn: &mut DbConnection, area_id: Option<&str>) -> Result<String, ApiError> {
+    let Some(area_id) = area_id else {
+        return Ok("Việt Nam".to_owned());
+    };
+    let area: Area = areas::table
+        .find(area_id)
+        .select(Area::as_select())
+        .first(conn)?;
+    let ancestor_ids: Vec<&str> = area.path.split('/').filter(|s| !s.is_empty()).collect();
+    let ward: Option<String> = areas::table
+        .filter(areas::id.eq_any(ancestor_ids))
+        .filter(areas::kind.eq(AreaKind::Ward.as_str()))
+        .select(areas::name)
+        .first(conn)
+        .optional()?;
+    Ok(ward.unwrap_or(area.name))
+}
+
 /// Area codes: ASCII letters, digits, '-' and '_' (they appear in file names and URLs).
 pub fn validate_area_code(code: &str) -> Result<(), validator::ValidationError> {
     if !code.is_empty()

@@ -5,10 +5,13 @@ use actix_web::http::header;
 use actix_web::{patch, web, HttpResponse};
 use diesel::prelude::*;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::{find_by_code, find_in_scope, validate_area_code, AreaResponse};
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
 use crate::auth::{Caller, Role};
 use crate::db::now;
 use crate::etag;
@@ -77,9 +80,11 @@ pub async fn update_area(
     caller: Caller,
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
+    client: ClientInfo,
     body: ApiJson<UpdateAreaRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
     let request = body.0;
     let area = state
@@ -118,7 +123,32 @@ pub async fn update_area(
             if updated != 1 {
                 return Err(ProblemCode::PreconditionFailed.into());
             }
-            find_in_scope(conn, &caller.scope, &current.id)
+            let area = find_in_scope(conn, &caller.scope, &current.id)?;
+            let changes = audit::diff(&[
+                ("code", json!(current.code), json!(area.code)),
+                ("name", json!(current.name), json!(area.name)),
+                (
+                    "official_adult_population",
+                    json!(current.official_adult_population),
+                    json!(area.official_adult_population),
+                ),
+                (
+                    "official_household_count",
+                    json!(current.official_household_count),
+                    json!(area.official_household_count),
+                ),
+            ]);
+            audit::record(
+                conn,
+                &actor,
+                Entry {
+                    action: Action::AreaUpdated,
+                    entity_id: Some(&area.id),
+                    area_id: Some(&area.id),
+                    changes,
+                },
+            )?;
+            Ok(area)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -1,17 +1,23 @@
 //! `POST /api/v1/auth/login`: e-mail and password for a token pair. An unknown e-mail, a
 //! wrong password and a disabled account all give the same 401 after the same work.
+//! Failures are counted per account and per client IP; past the limit the answer is 429
+//! with `Retry-After`, even for the right password, and no password is hashed.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 use diesel::prelude::*;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::sessions::{self, ClientInfo, TokenResponse};
+use super::throttle::{self, Limit};
 use super::Role;
+use crate::audit::{self, Action, Actor, Entry};
 use crate::problem::{ApiError, ApiJson, ProblemCode};
 use crate::schema::users;
 use crate::state::AppState;
+use crate::users::normalize_email;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,39 +39,91 @@ pub struct LoginRequest {
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong e-mail or password (`invalid-credentials`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account or client (`too-many-requests`)",
+            body = crate::problem::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let email = crate::users::normalize_email(&email);
-    let user: Option<(String, String, String, bool)> = state
+    let email = normalize_email(&email);
+    let throttle_settings = state.settings.throttle.clone();
+    let account_limit = Limit::login_account(&throttle_settings, &email);
+    let ip_limit = Limit::client_ip(&throttle_settings, client.ip.as_deref());
+    let anonymous = Actor::new(None, client.ip.as_deref());
+
+    let lookup_email = email.clone();
+    let limits = (account_limit.clone(), ip_limit.clone());
+    let (locked, user) = state
         .db
         .read(move |conn| {
-            Ok(users::table
-                .filter(users::email.eq(&email))
-                .select((users::id, users::password_hash, users::role, users::active))
+            let locked = throttle::locked_for(conn, &[&limits.0, &limits.1])?;
+            let user: Option<(String, String, String, bool, Option<String>)> = users::table
+                .filter(users::email.eq(&lookup_email))
+                .select((
+                    users::id,
+                    users::password_hash,
+                    users::role,
+                    users::active,
+                    users::area_id,
+                ))
                 .first(conn)
-                .optional()?)
+                .optional()?;
+            Ok((locked, user))
         })
         .await?;
-    let stored_hash = user.as_ref().map(|(_, hash, _, _)| hash.clone());
+    let user_id = user.as_ref().map(|(id, ..)| id.clone());
+    if let Some(wait) = locked {
+        let actor = anonymous.clone();
+        state
+            .db
+            .write(move |conn| {
+                audit_attempt(conn, &actor, Action::LoginThrottled, user_id.as_deref())
+            })
+            .await?;
+        return Err(throttle::too_many_requests(wait));
+    }
+
+    let stored_hash = user.as_ref().map(|(_, hash, ..)| hash.clone());
     let password_ok = state.passwords.verify(password, stored_hash).await?;
-    let Some((user_id, _, role, true)) = user.filter(|_| password_ok) else {
+    let Some((user_id, _, role, true, area_id)) = user.filter(|_| password_ok) else {
+        let actor = anonymous.clone();
+        state
+            .db
+            .write(move |conn| {
+                throttle::record_failure(conn, &throttle_settings, &account_limit)?;
+                throttle::record_failure(conn, &throttle_settings, &ip_limit)?;
+                audit_attempt(conn, &actor, Action::LoginFailed, user_id.as_deref())
+            })
+            .await?;
         return Err(ApiError::unauthorized(ProblemCode::InvalidCredentials));
     };
     let role = Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
-    let client = ClientInfo::of(&req);
     let ttl = chrono::Duration::from_std(state.settings.auth.refresh_token_ttl)
         .map_err(ApiError::internal)?;
     let session_user = user_id.clone();
     let session = state
         .db
-        .write(move |conn| sessions::start(conn, &session_user, &client, ttl))
+        .write(move |conn| {
+            throttle::clear(conn, &account_limit)?;
+            let session = sessions::start(conn, &session_user, &client, ttl)?;
+            audit::record(
+                conn,
+                &Actor::new(Some(&session_user), client.ip.as_deref()),
+                Entry {
+                    action: Action::Login,
+                    entity_id: Some(&session_user),
+                    area_id: area_id.as_deref(),
+                    changes: json!({"session_id": session.session_id}),
+                },
+            )?;
+            Ok(session)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: state.tokens.issue(&user_id, role, &session.session_id)?,
@@ -73,4 +131,27 @@ pub async fn login(
         expires_in: state.tokens.ttl_secs(),
         refresh_token: session.refresh_token,
     }))
+}
+
+/// A refused attempt, filed under the account when the e-mail is known (the e-mail itself
+/// is not recorded: an unknown one may be somebody's mistyped personal address).
+fn audit_attempt(
+    conn: &mut crate::db::DbConnection,
+    actor: &Actor,
+    action: Action,
+    user_id: Option<&str>,
+) -> Result<(), ApiError> {
+    match user_id {
+        Some(user_id) => audit::record_for_user(conn, actor, action, user_id, json!({})),
+        None => audit::record(
+            conn,
+            actor,
+            Entry {
+                action,
+                entity_id: None,
+                area_id: None,
+                changes: json!({"account_known": false}),
+            },
+        ),
+    }
 }

@@ -6,8 +6,10 @@
 pub mod login;
 pub mod logout;
 pub mod password;
+pub mod password_reset;
 pub mod refresh;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 use actix_web::dev::Payload;
@@ -97,19 +99,27 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller as the audit log records them.
+    pub fn actor(&self, client: &sessions::ClientInfo) -> crate::audit::Actor {
+        crate::audit::Actor::new(Some(&self.user_id), client.ip.as_deref())
+    }
+
     /// 403 unless the caller has one of the roles.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(
-                ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(
-                    "Vai trò của bạn không được phép thực hiện thao tác này",
-                    "Your role is not allowed to do this",
-                )),
-            )
+            Err(role_forbidden())
         }
     }
+}
+
+/// 403 for a role that may not do something at all.
+pub fn role_forbidden() -> ApiError {
+    ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(
+        "Vai trò của bạn không được phép thực hiện thao tác này",
+        "Your role is not allowed to do this",
+    ))
 }
 
 impl FromRequest for Caller {

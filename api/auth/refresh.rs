@@ -3,10 +3,12 @@
 
 use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::sessions::{self, Rotation, TokenResponse};
+use super::sessions::{self, ClientInfo, Rotation, TokenResponse};
+use crate::audit::{self, Action, Actor};
 use crate::problem::{ApiError, ApiJson, ProblemCode};
 use crate::state::AppState;
 
@@ -31,6 +33,7 @@ pub struct RefreshRequest {
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    client: ClientInfo,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.0.refresh_token;
@@ -38,7 +41,30 @@ pub async fn refresh(
         .map_err(ApiError::internal)?;
     let rotation = state
         .db
-        .write(move |conn| sessions::rotate(conn, &presented, ttl))
+        .write(move |conn| {
+            let rotation = sessions::rotate(conn, &presented, ttl)?;
+            match &rotation {
+                Rotation::Rotated {
+                    user_id, session, ..
+                } => audit::record_for_user(
+                    conn,
+                    &Actor::new(Some(user_id), client.ip.as_deref()),
+                    Action::TokenRefreshed,
+                    user_id,
+                    json!({"session_id": session.session_id}),
+                )?,
+                // Whoever presented it is not known to be the account's owner.
+                Rotation::Reused { user_id } => audit::record_for_user(
+                    conn,
+                    &Actor::new(None, client.ip.as_deref()),
+                    Action::RefreshTokenReused,
+                    user_id,
+                    json!({}),
+                )?,
+                Rotation::Invalid => {}
+            }
+            Ok(rotation)
+        })
         .await?;
     match rotation {
         Rotation::Rotated {
@@ -52,6 +78,6 @@ pub async fn refresh(
             refresh_token: session.refresh_token,
         })),
         Rotation::Invalid => Err(ApiError::unauthorized(ProblemCode::InvalidRefreshToken)),
-        Rotation::Reused => Err(ApiError::unauthorized(ProblemCode::RefreshTokenReused)),
+        Rotation::Reused { .. } => Err(ApiError::unauthorized(ProblemCode::RefreshTokenReused)),
     }
 }

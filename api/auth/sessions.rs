@@ -47,6 +47,15 @@ impl ClientInfo {
     }
 }
 
+impl actix_web::FromRequest for ClientInfo {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(ClientInfo::of(req)))
+    }
+}
+
 pub struct NewSession {
     pub session_id: String,
     pub refresh_token: String,
@@ -84,7 +93,7 @@ fn insert_token(
     at: NaiveDateTime,
     ttl: Duration,
 ) -> Result<String, ApiError> {
-    let token = tokens::new_refresh_token();
+    let token = tokens::new_opaque_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(new_id()),
@@ -106,7 +115,7 @@ pub enum Rotation {
     /// Unknown, expired, revoked, or its user is disabled.
     Invalid,
     /// Already spent: the family has now been revoked.
-    Reused,
+    Reused { user_id: String },
 }
 
 /// A presented refresh token with the state of its family.
@@ -153,7 +162,7 @@ pub fn rotate(
     }
     if spent_at.is_some() {
         revoke_family(conn, &family_id, "refresh-token-reused")?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused { user_id });
     }
     let user: Option<(String, bool)> = users::table
         .filter(users::id.eq(&user_id))
@@ -177,7 +186,7 @@ pub fn rotate(
     .execute(conn)?;
     if spent != 1 {
         revoke_family(conn, &family_id, "refresh-token-reused")?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused { user_id });
     }
     diesel::update(refresh_families::table.find(&family_id))
         .set(refresh_families::last_used_at.eq(at))
@@ -193,32 +202,34 @@ pub fn rotate(
     })
 }
 
-/// Revokes the family a refresh token belongs to (spent or not). Returns whether one was found.
+/// Revokes the family a refresh token belongs to (spent or not). Returns the family and
+/// its user if it was live until now.
 pub fn revoke_by_token(
     conn: &mut DbConnection,
     presented: &str,
     reason: &str,
-) -> Result<bool, ApiError> {
-    let family_id: Option<String> = refresh_tokens::table
+) -> Result<Option<(String, String)>, ApiError> {
+    let family: Option<(String, String)> = refresh_tokens::table
+        .inner_join(refresh_families::table)
         .filter(refresh_tokens::token_hash.eq(tokens::digest(presented)))
-        .select(refresh_tokens::family_id)
+        .select((refresh_tokens::family_id, refresh_families::user_id))
         .first(conn)
         .optional()?;
-    match family_id {
-        Some(family_id) => {
-            revoke_family(conn, &family_id, reason)?;
-            Ok(true)
+    match family {
+        Some((family_id, user_id)) if revoke_family(conn, &family_id, reason)? => {
+            Ok(Some((family_id, user_id)))
         }
-        None => Ok(false),
+        _ => Ok(None),
     }
 }
 
+/// Revokes one sign-in; returns whether it was still live.
 pub fn revoke_family(
     conn: &mut DbConnection,
     family_id: &str,
     reason: &str,
-) -> Result<(), ApiError> {
-    diesel::update(
+) -> Result<bool, ApiError> {
+    let revoked = diesel::update(
         refresh_families::table
             .filter(refresh_families::id.eq(family_id))
             .filter(refresh_families::revoked_at.is_null()),
@@ -228,7 +239,7 @@ pub fn revoke_family(
         refresh_families::revoked_reason.eq(reason),
     ))
     .execute(conn)?;
-    Ok(())
+    Ok(revoked == 1)
 }
 
 /// Revokes every sign-in of a user (account disabled).
@@ -247,5 +258,53 @@ pub fn revoke_all_for_user(
         refresh_families::revoked_reason.eq(reason),
     ))
     .execute(conn)?;
+    Ok(())
+}
+
+/// A sign-in as its owner sees it in the device list.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = refresh_families)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_agent: Option<String>,
+    pub client_ip: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+}
+
+/// The most recent live sign-ins of a user (not revoked, refreshed within the refresh
+/// token lifetime), newest first.
+pub fn list_live(
+    conn: &mut DbConnection,
+    user_id: &str,
+    ttl: Duration,
+) -> Result<Vec<SessionRow>, ApiError> {
+    Ok(refresh_families::table
+        .filter(refresh_families::user_id.eq(user_id))
+        .filter(refresh_families::revoked_at.is_null())
+        .filter(refresh_families::last_used_at.gt(now() - ttl))
+        .order(refresh_families::last_used_at.desc())
+        .limit(MAX_LISTED_SESSIONS)
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// More live sign-ins than this means something is wrong; the list shows the newest.
+pub const MAX_LISTED_SESSIONS: i64 = 200;
+
+/// Revokes one live sign-in of this user; `session-not-found` if there is none.
+pub fn revoke_owned(
+    conn: &mut DbConnection,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), ApiError> {
+    let owned: i64 = refresh_families::table
+        .filter(refresh_families::id.eq(session_id))
+        .filter(refresh_families::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if owned == 0 || !revoke_family(conn, session_id, "revoked")? {
+        return Err(crate::problem::ProblemCode::SessionNotFound.into());
+    }
     Ok(())
 }

@@ -82,8 +82,9 @@ impl AccessTokens {
     }
 }
 
-/// A new opaque refresh token (256 random bits, URL-safe).
-pub fn new_refresh_token() -> String {
+/// A new opaque single-use token (256 random bits, URL-safe): refresh tokens and the
+/// tokens in invitation and password-reset links.
+pub fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -133,8 +134,8 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_stored_as_digests() {
-        let a = new_refresh_token();
-        assert_ne!(a, new_refresh_token());
+        let a = new_opaque_token();
+        assert_ne!(a, new_opaque_token());
         assert_eq!(digest(&a).len(), 64);
         assert_ne!(digest(&a), a);
     }

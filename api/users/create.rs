@@ -4,13 +4,16 @@
 use actix_web::http::header;
 use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{
-    check_placement, find_in_scope_user, insert_account, replace_assignments, user_response,
-    validate_password, NewAccount, UserResponse,
+    check_password_policy, check_placement, find_in_scope_user, insert_account,
+    replace_assignments, user_response, validate_password, NewAccount, UserResponse,
 };
+use crate::audit::{self, Action};
+use crate::auth::sessions::ClientInfo;
 use crate::auth::{Caller, Role};
 use crate::etag;
 use crate::i18n::Lang;
@@ -50,6 +53,8 @@ pub struct CreateUserRequest {
             headers(("ETag" = String), ("Location" = String))),
         (status = 403, description = "Only administrators create accounts (`forbidden`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The area is not in the caller's scope (`area-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail is taken (`email-taken`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
     )
@@ -58,10 +63,13 @@ pub struct CreateUserRequest {
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
+    client: ClientInfo,
     body: ApiJson<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let request = body.0;
+    check_password_policy(&request.password, &request.email)?;
+    let actor = caller.actor(&client);
     let password_hash = state.passwords.hash(request.password.clone()).await?;
     let user = state
         .db
@@ -88,9 +96,21 @@ pub async fn create_user(
                     area_id: placement.area.as_ref().map(|a| a.id.as_str()),
                     password_hash: &password_hash,
                     language: request.language.unwrap_or_default(),
+                    active: true,
                 },
             )?;
             replace_assignments(conn, &id, &placement.assignments)?;
+            audit::record_for_user(
+                conn,
+                &actor,
+                Action::UserCreated,
+                &id,
+                json!({
+                    "role": request.role.as_str(),
+                    "area_id": placement.area.as_ref().map(|a| &a.id),
+                    "assignment_ids": placement.assignments.iter().map(|a| &a.id).collect::<Vec<_>>(),
+                }),
+            )?;
             let user = find_in_scope_user(conn, &caller.scope, &id)?;
             user_response(conn, user)
         })

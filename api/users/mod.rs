@@ -51,10 +51,33 @@ pub struct UserResponse {
     /// Language of e-mails sent to this user.
     pub language: Lang,
     pub active: bool,
+    /// `invited` until the invitation is accepted, then `active` or `disabled`.
+    pub status: AccountStatus,
     /// Increments on every change; sent as the `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Invited,
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    /// An invited account has no password until the invitation is accepted.
+    pub fn of(user: &User) -> AccountStatus {
+        if user.password_hash.is_empty() {
+            AccountStatus::Invited
+        } else if user.active {
+            AccountStatus::Active
+        } else {
+            AccountStatus::Disabled
+        }
+    }
 }
 
 /// A list of users, one page.
@@ -82,6 +105,7 @@ pub fn user_response(conn: &mut DbConnection, user: User) -> Result<UserResponse
         .select(Area::as_select())
         .order(areas::code.asc())
         .load(conn)?;
+    let status = AccountStatus::of(&user);
     Ok(UserResponse {
         id: parse_uuid(&user.id)?,
         email: user.email,
@@ -93,6 +117,7 @@ pub fn user_response(conn: &mut DbConnection, user: User) -> Result<UserResponse
             .map(AreaSummary::try_from)
             .collect::<Result<_, _>>()?,
         language: Lang::parse(&user.language).unwrap_or_default(),
+        status,
         active: user.active,
         version: user.version,
         created_at: user.created_at.and_utc(),
@@ -130,7 +155,8 @@ pub struct Placement {
 
 /// Checks a role, area and assignment list together:
 /// - only an administrator may have no area (national), and only a national caller grants it;
-/// - the area must lie in the caller's scope; a head's area is a neighbourhood;
+/// - the area must lie in the caller's scope (else `area-not-found`); a head's area is a
+///   neighbourhood;
 /// - only volunteers have assignments, each a neighbourhood inside their own area.
 pub fn check_placement(
     conn: &mut DbConnection,
@@ -151,16 +177,8 @@ pub fn check_placement(
                 ),
             ))
         }
-        Some(id) => Some(find_in_scope(conn, caller_scope, id).map_err(|_| {
-            ApiError::invalid_field(
-                "/area_id",
-                "not-in-scope",
-                Text::new(
-                    "Địa bàn không tồn tại hoặc nằm ngoài phạm vi của bạn",
-                    "The area does not exist or is outside your scope",
-                ),
-            )
-        })?),
+        // Out of scope answers like a missing area: 404, nothing learnt about it.
+        Some(id) => Some(find_in_scope(conn, caller_scope, id)?),
     };
     if role == Role::Head && area.as_ref().and_then(Area::kind) != Some(AreaKind::Neighbourhood) {
         return Err(ApiError::invalid_field(
@@ -236,11 +254,13 @@ pub struct NewAccount<'a> {
     pub name: &'a str,
     pub role: Role,
     pub area_id: Option<&'a str>,
+    /// Empty for an invited account that has not chosen a password yet.
     pub password_hash: &'a str,
     pub language: Lang,
+    pub active: bool,
 }
 
-/// Inserts an active account (the caller has checked its placement) and returns its id.
+/// Inserts an account (the caller has checked its placement) and returns its id.
 /// A taken e-mail is `email-taken`.
 pub fn insert_account(conn: &mut DbConnection, new: NewAccount) -> Result<String, ApiError> {
     let email = normalize_email(new.email);
@@ -258,7 +278,7 @@ pub fn insert_account(conn: &mut DbConnection, new: NewAccount) -> Result<String
             users::area_id.eq(new.area_id),
             users::password_hash.eq(new.password_hash),
             users::language.eq(new.language.as_str()),
-            users::active.eq(true),
+            users::active.eq(new.active),
             users::version.eq(1),
             users::created_at.eq(at),
             users::updated_at.eq(at),
@@ -287,12 +307,83 @@ pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiErro
     Ok(count > 0)
 }
 
-/// Policy for passwords chosen by people (more rules arrive with invitations).
+/// The length rule of the password policy, for `validator` on request bodies.
 pub fn validate_password(password: &str) -> Result<(), validator::ValidationError> {
-    if password.chars().count() < 10 {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
         let mut error = validator::ValidationError::new("length");
-        error.add_param("min".into(), &10);
+        error.add_param("min".into(), &MIN_PASSWORD_CHARS);
         return Err(error);
     }
     Ok(())
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+/// The whole password policy: at least 10 characters, not the account's e-mail (nor its
+/// part before the @), not one of the shipped common passwords. Failures point at
+/// `/password`.
+pub fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
+    if validate_password(password).is_err() {
+        return Err(ApiError::invalid_field(
+            "/password",
+            "length",
+            Text::owned(
+                format!("Cần ít nhất {MIN_PASSWORD_CHARS} ký tự"),
+                format!("Must be at least {MIN_PASSWORD_CHARS} characters long"),
+            ),
+        ));
+    }
+    let lowered = password.trim().to_lowercase();
+    let email = normalize_email(email);
+    let local_part = email.split('@').next().unwrap_or_default();
+    if lowered == email || lowered == local_part {
+        return Err(ApiError::invalid_field(
+            "/password",
+            "password-is-email",
+            Text::new(
+                "Mật khẩu không được trùng với email",
+                "The password must not be the e-mail address",
+            ),
+        ));
+    }
+    let common = COMMON_PASSWORDS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .any(|common| common == lowered);
+    if common {
+        return Err(ApiError::invalid_field(
+            "/password",
+            "password-too-common",
+            Text::new(
+                "Mật khẩu quá phổ biến, dễ bị đoán",
+                "This password is too common and easy to guess",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_policy_refuses_short_email_and_common_passwords() {
+        let code = |password: &str| {
+            check_password_policy(password, "Lan.Nguyen@example.vn")
+                .err()
+                .map(|e| e.errors[0].code.clone())
+        };
+        assert_eq!(code("short"), Some("length".into()));
+        assert_eq!(
+            code("lan.nguyen@example.vn"),
+            Some("password-is-email".into())
+        );
+        assert_eq!(code("LAN.NGUYEN"), Some("password-is-email".into()));
+        assert_eq!(code("MatKhau123"), Some("password-too-common".into()));
+        assert_eq!(code("Password123"), Some("password-too-common".into()));
+        assert_eq!(code("trâu đen ăn cỏ non"), None);
+    }
 }

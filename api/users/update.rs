@@ -7,13 +7,16 @@ use actix_web::http::header;
 use actix_web::{patch, web, HttpResponse};
 use diesel::prelude::*;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{
     check_placement, find_in_scope_user, replace_assignments, user_response, UserResponse,
 };
-use crate::auth::{sessions, Caller, Role};
+use crate::audit::{self, Action};
+use crate::auth::sessions::{self, ClientInfo};
+use crate::auth::{Caller, Role};
 use crate::db::now;
 use crate::etag;
 use crate::i18n::{Lang, Text};
@@ -54,7 +57,8 @@ pub struct UpdateUserRequest {
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String))),
         (status = 403, description = "Not an administrator, or an administrator changing their own role, area or status (`forbidden`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account in the caller's scope (`user-not-found`)",
+        (status = 404, description = "No such account in the caller's scope (`user-not-found`), or the new \
+            area or an assignment is not in it (`area-not-found`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The account changed since it was read (`precondition-failed`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -68,9 +72,11 @@ pub async fn update_user(
     caller: Caller,
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
+    client: ClientInfo,
     body: ApiJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
+    let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
     let request = body.0;
     let changes_own_standing =
@@ -114,22 +120,24 @@ pub async fn update_user(
                 &assignment_ids,
             )?;
             let active = request.active.unwrap_or(current.active);
+            let new_name = request
+                .name
+                .map(|n| n.trim().to_owned())
+                .unwrap_or(current.name.clone());
+            let new_language = request
+                .language
+                .map(|l| l.as_str().to_owned())
+                .unwrap_or(current.language.clone());
             let updated = diesel::update(
                 users::table
                     .filter(users::id.eq(&current.id))
                     .filter(users::version.eq(current.version)),
             )
             .set((
-                users::name.eq(request
-                    .name
-                    .map(|n| n.trim().to_owned())
-                    .unwrap_or(current.name.clone())),
+                users::name.eq(&new_name),
                 users::role.eq(role.as_str()),
                 users::area_id.eq(placement.area.as_ref().map(|a| a.id.clone())),
-                users::language.eq(request
-                    .language
-                    .map(|l| l.as_str().to_owned())
-                    .unwrap_or(current.language.clone())),
+                users::language.eq(&new_language),
                 users::active.eq(active),
                 users::version.eq(current.version + 1),
                 users::updated_at.eq(now()),
@@ -138,7 +146,35 @@ pub async fn update_user(
             if updated != 1 {
                 return Err(ProblemCode::PreconditionFailed.into());
             }
+            let old_assignments: Vec<String> = volunteer_assignments::table
+                .filter(volunteer_assignments::user_id.eq(&current.id))
+                .select(volunteer_assignments::area_id)
+                .order(volunteer_assignments::area_id.asc())
+                .load(conn)?;
             replace_assignments(conn, &current.id, &placement.assignments)?;
+            let mut new_assignments: Vec<&str> = placement
+                .assignments
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect();
+            new_assignments.sort();
+            let changes = audit::diff(&[
+                ("name", json!(current.name), json!(new_name)),
+                ("role", json!(current.role), json!(role.as_str())),
+                (
+                    "area_id",
+                    json!(current.area_id),
+                    json!(placement.area.as_ref().map(|a| &a.id)),
+                ),
+                ("language", json!(current.language), json!(new_language)),
+                ("active", json!(current.active), json!(active)),
+                (
+                    "assignment_ids",
+                    json!(old_assignments),
+                    json!(new_assignments),
+                ),
+            ]);
+            audit::record_for_user(conn, &actor, Action::UserUpdated, &current.id, changes)?;
             if current.active && !active {
                 sessions::revoke_all_for_user(conn, &current.id, "account-disabled")?;
             }

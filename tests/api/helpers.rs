@@ -471,6 +471,7 @@ impl World {
                     area_id: area.map(|a| a.id.as_str()),
                     password_hash: hash,
                     language: Lang::Vi,
+                    active: true,
                 },
             )
             .unwrap()

@@ -157,7 +157,11 @@ async fn account_rules_are_checked_field_by_field() {
     assert_eq!(pointers, ["/email", "/name", "/password"]);
 
     let outside = create(json!({"email": "x@test.local", "name": "X", "role": "official", "area_id": world.ward2, "password": "long enough password"})).await;
-    assert_eq!(outside.body["errors"][0]["code"], "not-in-scope");
+    assert_eq!(
+        outside.status, 404,
+        "an area outside the scope answers like a missing one"
+    );
+    assert_eq!(outside.problem_code(), "area-not-found");
     let national = create(json!({"email": "x@test.local", "name": "X", "role": "admin", "password": "long enough password"})).await;
     assert_eq!(national.body["errors"][0]["pointer"], "/area_id");
     let head_of_ward = create(json!({"email": "x@test.local", "name": "X", "role": "head", "area_id": world.ward, "password": "long enough password"})).await;

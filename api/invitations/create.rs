@@ -1,0 +1,247 @@
+//! `POST /api/v1/invitations`: invite a person by e-mail. Administrators invite any role in
+//! their scope; neighbourhood heads invite volunteers for their own neighbourhood.
+
+use actix_web::{post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{invitation_response, Invitation, InvitationResponse};
+use crate::areas::{ward_name_of, AreaKind};
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
+use crate::auth::{tokens, Caller, Role};
+use crate::db::{new_id, now, DbConnection};
+use crate::i18n::{Lang, Text};
+use crate::mail::{self, templates};
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::schema::{invitations, users};
+use crate::state::AppState;
+use crate::users::{
+    check_placement, find_in_scope_user, insert_account, normalize_email, replace_assignments,
+    AccountStatus, NewAccount, User,
+};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationRequest {
+    #[validate(email, length(max = 254))]
+    #[schema(example = "tinhnguyenvien@example.vn")]
+    pub email: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Lê Thị Hoa")]
+    pub name: String,
+    pub role: Role,
+    /// The area the account is scoped to; a head's own neighbourhood when omitted by a head.
+    pub area_id: Option<uuid::Uuid>,
+    /// Neighbourhoods a volunteer works in; when empty and the area is a neighbourhood, that
+    /// neighbourhood.
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub assignment_ids: Vec<uuid::Uuid>,
+    /// Language of the invitation e-mail and later mails (default `vi`).
+    pub language: Option<Lang>,
+}
+
+/// Invite a person by e-mail
+#[utoipa::path(
+    tag = "invitations",
+    request_body = CreateInvitationRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Invited; the e-mail is queued", body = InvitationResponse),
+        (status = 403, description = "Not an administrator or head, or a head inviting anyone but a volunteer (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The area is not in the caller's scope (`area-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An account with this e-mail already exists (`email-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/invitations")]
+pub async fn create_invitation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    client: ClientInfo,
+    body: ApiJson<CreateInvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin, Role::Head])?;
+    let request = body.0;
+    if caller.role == Role::Head && request.role != Role::Volunteer {
+        return Err(
+            ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(
+                "Trưởng khu phố chỉ mời được tình nguyện viên",
+                "A neighbourhood head can only invite volunteers",
+            )),
+        );
+    }
+    let settings = state.settings.clone();
+    let invitation = state
+        .db
+        .write(move |conn| {
+            let actor = caller.actor(&client);
+            let area_id = request.area_id.map(|id| id.to_string()).or_else(|| {
+                (caller.role == Role::Head)
+                    .then(|| caller.scope.area_id.clone())
+                    .flatten()
+            });
+            let mut assignment_ids: Vec<String> = request
+                .assignment_ids
+                .iter()
+                .map(|id| id.to_string())
+                .collect();
+            let placement = {
+                let first = check_placement(
+                    conn,
+                    &caller.scope,
+                    request.role,
+                    area_id.as_deref(),
+                    &assignment_ids,
+                )?;
+                let area_is_neighbourhood =
+                    first.area.as_ref().and_then(|a| a.kind()) == Some(AreaKind::Neighbourhood);
+                if request.role == Role::Volunteer
+                    && assignment_ids.is_empty()
+                    && area_is_neighbourhood
+                {
+                    assignment_ids = first.area.iter().map(|a| a.id.clone()).collect();
+                    check_placement(
+                        conn,
+                        &caller.scope,
+                        request.role,
+                        area_id.as_deref(),
+                        &assignment_ids,
+                    )?
+                } else {
+                    first
+                }
+            };
+            let email = normalize_email(&request.email);
+            let language = request.language.unwrap_or_default();
+            let area_id = placement.area.as_ref().map(|a| a.id.clone());
+            let (user_id, replaced) = match existing_invited_account(conn, &caller, &email)? {
+                Some(user) => {
+                    diesel::update(users::table.find(&user.id))
+                        .set((
+                            users::name.eq(request.name.trim()),
+                            users::role.eq(request.role.as_str()),
+                            users::area_id.eq(&area_id),
+                            users::language.eq(language.as_str()),
+                            users::version.eq(user.version + 1),
+                            users::updated_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                    diesel::update(
+                        invitations::table
+                            .filter(invitations::user_id.eq(&user.id))
+                            .filter(invitations::accepted_at.is_null())
+                            .filter(invitations::replaced_at.is_null()),
+                    )
+                    .set(invitations::replaced_at.eq(now()))
+                    .execute(conn)?;
+                    (user.id, true)
+                }
+                None => {
+                    let id = insert_account(
+                        conn,
+                        NewAccount {
+                            email: &email,
+                            name: &request.name,
+                            role: request.role,
+                            area_id: area_id.as_deref(),
+                            password_hash: "",
+                            language,
+                            active: false,
+                        },
+                    )?;
+                    (id, false)
+                }
+            };
+            replace_assignments(conn, &user_id, &placement.assignments)?;
+            let token = tokens::new_opaque_token();
+            let at = now();
+            let ttl = chrono::Duration::from_std(settings.mail.invitation_ttl)
+                .map_err(ApiError::internal)?;
+            let invitation_id = new_id();
+            diesel::insert_into(invitations::table)
+                .values((
+                    invitations::id.eq(&invitation_id),
+                    invitations::user_id.eq(&user_id),
+                    invitations::invited_by.eq(&caller.user_id),
+                    invitations::token_hash.eq(tokens::digest(&token)),
+                    invitations::created_at.eq(at),
+                    invitations::expires_at.eq(at + ttl),
+                ))
+                .execute(conn)?;
+            let inviter: String = users::table
+                .find(&caller.user_id)
+                .select(users::name)
+                .first(conn)?;
+            let ward = ward_name_of(conn, area_id.as_deref())?;
+            let link = format!(
+                "{}/accept-invitation?token={token}",
+                settings.mail.public_url
+            );
+            let message = templates::invitation(
+                &templates::Context {
+                    lang: language,
+                    to: &email,
+                    recipient_name: request.name.trim(),
+                    ward: &ward,
+                },
+                &inviter,
+                request.role.as_str(),
+                &link,
+                settings.mail.invitation_ttl.as_secs() / 3600,
+            );
+            mail::enqueue(conn, &message)?;
+            audit::record(
+                conn,
+                &actor,
+                Entry {
+                    action: Action::InvitationCreated,
+                    entity_id: Some(&invitation_id),
+                    area_id: area_id.as_deref(),
+                    changes: json!({
+                        "user_id": user_id,
+                        "email": email,
+                        "role": request.role.as_str(),
+                        "replaced_earlier_invitation": replaced,
+                    }),
+                },
+            )?;
+            let invitation: Invitation = invitations::table
+                .find(&invitation_id)
+                .select(Invitation::as_select())
+                .first(conn)?;
+            invitation_response(conn, invitation)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(invitation))
+}
+
+/// An account with this e-mail that was invited and never activated, in the caller's
+/// reach: inviting it again replaces its link. Any other existing account is `email-taken`.
+fn existing_invited_account(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    email: &str,
+) -> Result<Option<User>, ApiError> {
+    let user: Option<User> = users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let reachable = find_in_scope_user(conn, &caller.scope, &user.id).is_ok()
+        && (caller.role == Role::Admin || user.role == Role::Volunteer.as_str());
+    if AccountStatus::of(&user) == AccountStatus::Invited && reachable {
+        Ok(Some(user))
+    } else {
+        Err(ProblemCode::EmailTaken.into())
+    }
+}

@@ -1,0 +1,80 @@
+//! Volunteer management: neighbourhood heads list the volunteers of their neighbourhood,
+//! assign them to it or unassign them, and disable them; administrators do the same for
+//! every volunteer in their scope. A head sees a volunteer scoped to their neighbourhood or
+//! assigned to it.
+
+pub mod assignments;
+pub mod disable;
+pub mod list;
+
+use diesel::prelude::*;
+
+use crate::auth::{role_forbidden, Caller, Role, Scope};
+use crate::db::DbConnection;
+use crate::problem::{ApiError, ProblemCode};
+use crate::schema::{areas, volunteer_assignments};
+use crate::users::{find_in_scope_user, User};
+
+/// Ids of the areas in a scope (small for a head: their neighbourhood).
+fn area_ids_in(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<String>, ApiError> {
+    Ok(areas::table
+        .filter(areas::path.like(scope.path_pattern()))
+        .select(areas::id)
+        .load(conn)?)
+}
+
+/// A user the caller may manage as a volunteer (and whose sign-ins they may revoke):
+/// administrators reach every account in scope, heads the volunteers of their
+/// neighbourhood. Others get 403; a user out of reach is `user-not-found`.
+pub fn find_managed_user(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<User, ApiError> {
+    match caller.role {
+        Role::Admin => find_in_scope_user(conn, &caller.scope, user_id),
+        Role::Head => {
+            let user = find_in_scope_user(conn, &Scope::national(), user_id)?;
+            if user.role == Role::Volunteer.as_str()
+                && volunteer_reaches(conn, &caller.scope, &user)?
+            {
+                Ok(user)
+            } else {
+                Err(ProblemCode::UserNotFound.into())
+            }
+        }
+        Role::Official | Role::Volunteer => Err(role_forbidden()),
+    }
+}
+
+/// Whether a volunteer is scoped to, or assigned to, an area in the scope.
+fn volunteer_reaches(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    user: &User,
+) -> Result<bool, ApiError> {
+    let in_scope = area_ids_in(conn, scope)?;
+    if user.area_id.as_ref().is_some_and(|a| in_scope.contains(a)) {
+        return Ok(true);
+    }
+    let assigned: i64 = volunteer_assignments::table
+        .filter(volunteer_assignments::user_id.eq(&user.id))
+        .filter(volunteer_assignments::area_id.eq_any(&in_scope))
+        .count()
+        .get_result(conn)?;
+    Ok(assigned > 0)
+}
+
+/// A managed account that must be a volunteer.
+pub fn find_managed_volunteer(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    user_id: &str,
+) -> Result<User, ApiError> {
+    let user = find_managed_user(conn, caller, user_id)?;
+    if user.role == Role::Volunteer.as_str() {
+        Ok(user)
+    } else {
+        Err(ProblemCode::UserNotFound.into())
+    }
+}
