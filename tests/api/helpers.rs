@@ -83,9 +83,13 @@ pub fn with_database_name(url: &str, name: &str) -> String {
     }
 }
 
-pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+pub fn test_settings(database_url: &str, mail_dir: &str, extra: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", database_url),
+        ("EID_MAIL_DIR", mail_dir),
+        ("EID_MAIL_POLL_MS", "50"),
+        ("EID_MAIL_RETRY_BASE_MS", "100"),
+        ("EID_PUBLIC_URL", "https://eid.test"),
         ("EID_JWT_SECRET", JWT_SECRET),
         (
             "EID_CITIZEN_ID_KEY",
@@ -108,6 +112,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub settings: Settings,
+    pub mail_dir: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
 }
@@ -120,7 +125,8 @@ impl TestApp {
     /// With extra environment-style settings, e.g. `("EID_MAX_BODY_BYTES", "1024")`.
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let (url, database) = fresh_database();
-        let settings = test_settings(&url, extra);
+        let mail_dir = tempfile::tempdir().expect("mail dir");
+        let settings = test_settings(&url, &mail_dir.path().display().to_string(), extra);
         let state = AppState::build(settings.clone()).expect("app state");
         let db = state.db.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -136,6 +142,7 @@ impl TestApp {
                 .unwrap(),
             db,
             settings,
+            mail_dir,
             server: handle,
             _database: database,
         }
@@ -176,6 +183,16 @@ impl TestApp {
                 .json(body),
         )
         .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(self.with_token(self.client.delete(self.url(path)), token))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(self.with_token(self.client.put(self.url(path)), token))
+            .await
     }
 
     pub async fn patch(
@@ -219,6 +236,12 @@ impl TestApp {
         let response = self.login(email, PASSWORD).await;
         assert_eq!(response.status, 200, "login of {email}: {}", response.text);
         response.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs a closure on a database connection (to read what the API does not show).
+    pub fn with_db<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.db.writer_connection().unwrap();
+        f(&mut conn)
     }
 
     /// Seeds the standard world of these tests.

@@ -2,11 +2,19 @@
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod areas;
+mod audit;
 mod auth;
 mod cli;
 mod contract;
 mod errors;
 mod helpers;
+mod invitations;
+mod mail;
 mod migrations;
 mod ops;
+mod password_reset;
+mod sessions;
+mod smtp;
+mod throttling;
 mod users;
+mod volunteers;

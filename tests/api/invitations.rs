@@ -1,0 +1,370 @@
+//! Invitations: a head invites a volunteer by e-mail; the volunteer follows the link, sets a
+//! password and is signed in.
+
+use diesel::prelude::*;
+use eid_adoption::auth::tokens::digest;
+use eid_adoption::schema::invitations;
+use serde_json::json;
+
+use crate::helpers::{TestApp, HEAD, NATIONAL_ADMIN, OFFICIAL, VOLUNTEER, WARD_ADMIN};
+use crate::smtp::SmtpServer;
+
+const NEW_PASSWORD: &str = "một mật khẩu đủ dài";
+
+async fn app_with_smtp(smtp: &SmtpServer) -> TestApp {
+    TestApp::spawn_with(&[("SMTP_URL", &smtp.url())]).await
+}
+
+#[actix_web::test]
+async fn a_head_invites_a_volunteer_who_sets_a_password_from_the_emailed_link() {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let invited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "Hoa.Le@Example.vn", "name": "Lê Thị Hoa", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    assert_eq!(invited.body["status"], "pending");
+    assert_eq!(invited.body["user"]["status"], "invited");
+    assert_eq!(
+        invited.body["user"]["area"]["id"],
+        world.n1.as_str(),
+        "a head's own neighbourhood by default"
+    );
+    assert_eq!(
+        invited.body["user"]["assignments"][0]["id"],
+        world.n1.as_str()
+    );
+
+    let mail = smtp.wait_for(1).await.remove(0);
+    assert_eq!(mail.to, ["hoa.le@example.vn"]);
+    assert!(
+        mail.subject().contains("Địa bàn P-T-W"),
+        "the ward is named: {}",
+        mail.subject()
+    );
+    assert!(mail.text().contains("Lê Thị Hoa"));
+    assert!(mail
+        .html()
+        .contains("https://eid.test/accept-invitation?token="));
+    let token = mail.token();
+
+    // Only a digest of the token is stored.
+    let stored: String = app.with_db(|conn| {
+        invitations::table
+            .select(invitations::token_hash)
+            .first(conn)
+            .unwrap()
+    });
+    assert_ne!(stored, token);
+    assert_eq!(stored, digest(&token));
+
+    let before = app.login("hoa.le@example.vn", NEW_PASSWORD).await;
+    assert_eq!(before.status, 401, "no password before accepting");
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let me = app
+        .get("/api/v1/me", accepted.body["access_token"].as_str())
+        .await;
+    assert_eq!(me.body["status"], "active");
+    assert_eq!(me.body["role"], "volunteer");
+    assert_eq!(
+        app.login("hoa.le@example.vn", NEW_PASSWORD).await.status,
+        200
+    );
+
+    let again = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.problem_code(), "invitation-already-accepted");
+}
+
+#[actix_web::test]
+async fn inviting_again_replaces_the_old_link() {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let body = json!({"email": "binh@example.vn", "name": "Bình", "role": "volunteer", "area_id": world.ward});
+    assert_eq!(
+        app.post("/api/v1/invitations", Some(&admin), &body)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.post("/api/v1/invitations", Some(&admin), &body)
+            .await
+            .status,
+        201
+    );
+    let mails = smtp.wait_for(2).await;
+    let (first, second) = (mails[0].token(), mails[1].token());
+    assert_ne!(first, second);
+    let old = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": first, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status, 400);
+    assert_eq!(old.problem_code(), "invalid-invitation-token");
+    let new = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": second, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(new.status, 200);
+    let list = app.get("/api/v1/invitations", Some(&admin)).await;
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing left open"
+    );
+}
+
+#[actix_web::test]
+async fn an_expired_invitation_is_refused_clearly() {
+    let smtp = SmtpServer::start();
+    let app =
+        TestApp::spawn_with(&[("SMTP_URL", &smtp.url()), ("EID_INVITATION_TTL_HOURS", "0")]).await;
+    app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let invited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "late@example.vn", "name": "Late", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(invited.body["status"], "expired");
+    let token = smtp.wait_for(1).await[0].token();
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status, 410);
+    assert_eq!(accepted.problem_code(), "invitation-expired");
+}
+
+#[actix_web::test]
+async fn the_chosen_password_must_follow_the_policy() {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    app.seed_world();
+    let head = app.token_for(HEAD).await;
+    app.post(
+        "/api/v1/invitations",
+        Some(&head),
+        &json!({"email": "an.tran@example.vn", "name": "An", "role": "volunteer"}),
+    )
+    .await;
+    let token = smtp.wait_for(1).await[0].token();
+    for (password, code) in [
+        ("short", "length"),
+        ("an.tran@example.vn", "password-is-email"),
+        ("matkhau123", "password-too-common"),
+    ] {
+        let response = app
+            .post(
+                "/api/v1/invitations/accept",
+                None,
+                &json!({"token": token, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status, 422, "{password}");
+        assert_eq!(response.body["errors"][0]["pointer"], "/password");
+        assert_eq!(response.body["errors"][0]["code"], code);
+    }
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "the token survives refused passwords");
+}
+
+#[actix_web::test]
+async fn heads_invite_only_volunteers_of_their_own_neighbourhood() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    for role in ["admin", "official", "head"] {
+        let response = app
+            .post(
+                "/api/v1/invitations",
+                Some(&head),
+                &json!({"email": "x@example.vn", "name": "X", "role": role}),
+            )
+            .await;
+        assert_eq!(response.status, 403, "{role}");
+        assert_eq!(response.problem_code(), "forbidden");
+    }
+    let elsewhere = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "x@example.vn", "name": "X", "role": "volunteer", "area_id": world.n2}),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(elsewhere.problem_code(), "area-not-found");
+    for email in [VOLUNTEER, OFFICIAL] {
+        let token = app.token_for(email).await;
+        let response = app
+            .post(
+                "/api/v1/invitations",
+                Some(&token),
+                &json!({"email": "x@example.vn", "name": "X", "role": "volunteer"}),
+            )
+            .await;
+        assert_eq!(response.status, 403, "{email}");
+    }
+    let taken = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": VOLUNTEER, "name": "X", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.problem_code(), "email-taken");
+    let admin = app.token_for(WARD_ADMIN).await;
+    let official = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"email": "cb@example.vn", "name": "Cán bộ", "role": "official", "area_id": world.ward, "language": "en"}),
+        )
+        .await;
+    assert_eq!(official.status, 201);
+    let outside = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"email": "cb2@example.vn", "name": "Cán bộ", "role": "official", "area_id": world.ward2}),
+        )
+        .await;
+    assert_eq!(outside.status, 404);
+    assert_eq!(
+        app.post("/api/v1/invitations", None, &json!({}))
+            .await
+            .status,
+        401
+    );
+}
+
+#[actix_web::test]
+async fn open_invitations_are_listed_and_can_be_withdrawn() {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let head = app.token_for(HEAD).await;
+    let volunteer_invite = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "v@example.vn", "name": "V", "role": "volunteer"}),
+        )
+        .await;
+    let head_invite = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"email": "h@example.vn", "name": "H", "role": "head", "area_id": world.n2}),
+        )
+        .await;
+    assert_eq!(head_invite.status, 201);
+    assert_eq!(
+        app.get("/api/v1/invitations", Some(&admin))
+            .await
+            .ids()
+            .len(),
+        2
+    );
+    let seen_by_head = app.get("/api/v1/invitations", Some(&head)).await;
+    assert_eq!(
+        seen_by_head.ids(),
+        [volunteer_invite.body["id"].as_str().unwrap()]
+    );
+    let national = app.token_for(NATIONAL_ADMIN).await;
+    assert_eq!(
+        app.get("/api/v1/invitations", Some(&national))
+            .await
+            .ids()
+            .len(),
+        2
+    );
+    for email in [OFFICIAL, VOLUNTEER] {
+        assert_eq!(
+            app.get("/api/v1/invitations", Some(&app.token_for(email).await))
+                .await
+                .status,
+            403
+        );
+    }
+
+    let head_invite_path = format!(
+        "/api/v1/invitations/{}",
+        head_invite.body["id"].as_str().unwrap()
+    );
+    let not_for_heads = app.delete(&head_invite_path, Some(&head)).await;
+    assert_eq!(not_for_heads.status, 404);
+    assert_eq!(not_for_heads.problem_code(), "invitation-not-found");
+
+    let path = format!(
+        "/api/v1/invitations/{}",
+        volunteer_invite.body["id"].as_str().unwrap()
+    );
+    assert_eq!(app.delete(&path, Some(&head)).await.status, 204);
+    assert_eq!(app.delete(&path, Some(&head)).await.status, 404);
+    let token = smtp
+        .wait_for(2)
+        .await
+        .iter()
+        .find(|m| m.to == ["v@example.vn"])
+        .unwrap()
+        .token();
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.problem_code(), "invalid-invitation-token");
+    // The address is free again.
+    let reinvited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "v@example.vn", "name": "V", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(reinvited.status, 201);
+}

@@ -1,0 +1,164 @@
+//! Heads manage the volunteers of their neighbourhood; administrators everyone in scope.
+
+use diesel::prelude::*;
+use eid_adoption::auth::Role;
+use eid_adoption::i18n::Lang;
+use eid_adoption::users::{insert_account, NewAccount};
+use serde_json::json;
+
+use crate::helpers::{TestApp, HEAD, NATIONAL_ADMIN, OFFICIAL, PASSWORD, VOLUNTEER, WARD_ADMIN};
+
+/// A volunteer of the other ward, out of the head's reach.
+fn far_volunteer(app: &TestApp, area: &str) -> String {
+    app.with_db(|conn| {
+        let hash: String = eid_adoption::schema::users::table
+            .select(eid_adoption::schema::users::password_hash)
+            .first(conn)
+            .unwrap();
+        insert_account(
+            conn,
+            NewAccount {
+                email: "far@test.local",
+                name: "Xa",
+                role: Role::Volunteer,
+                area_id: Some(area),
+                password_hash: &hash,
+                language: Lang::Vi,
+                active: true,
+            },
+        )
+        .unwrap()
+    })
+}
+
+#[actix_web::test]
+async fn a_head_lists_assigns_unassigns_and_disables_the_volunteers_of_their_neighbourhood() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let far = far_volunteer(&app, &world.n3);
+    let head = app.token_for(HEAD).await;
+    let listed = app.get("/api/v1/volunteers", Some(&head)).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.ids(), [world.volunteer.clone()]);
+    let all = app
+        .get(
+            "/api/v1/volunteers",
+            Some(&app.token_for(NATIONAL_ADMIN).await),
+        )
+        .await;
+    assert_eq!(all.ids().len(), 2);
+
+    let volunteer_session = app.login(VOLUNTEER, PASSWORD).await;
+    let access = volunteer_session.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = volunteer_session.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let path = |area: &str| format!("/api/v1/volunteers/{}/assignments/{area}", world.volunteer);
+    let not_mine = app.put(&path(&world.n2), Some(&head)).await;
+    assert_eq!(not_mine.status, 404, "N2 is not the head's neighbourhood");
+    assert_eq!(not_mine.problem_code(), "area-not-found");
+    let unassigned = app.delete(&path(&world.n1), Some(&head)).await;
+    assert_eq!(unassigned.status, 200);
+    assert_eq!(unassigned.body["assignments"].as_array().unwrap().len(), 0);
+    let again = app.delete(&path(&world.n1), Some(&head)).await;
+    assert_eq!(again.status, 200, "unassigning is idempotent");
+    let assigned = app.put(&path(&world.n1), Some(&head)).await;
+    assert_eq!(assigned.status, 200);
+    assert_eq!(assigned.body["assignments"][0]["id"], world.n1.as_str());
+    assert_eq!(
+        app.put(&path(&world.n1), Some(&head)).await.status,
+        200,
+        "assigning is idempotent"
+    );
+
+    let far_path = format!("/api/v1/volunteers/{far}/disable");
+    assert_eq!(
+        app.post(&far_path, Some(&head), &json!({}))
+            .await
+            .problem_code(),
+        "user-not-found"
+    );
+
+    let disabled = app
+        .post(
+            &format!("/api/v1/volunteers/{}/disable", world.volunteer),
+            Some(&head),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(disabled.body["status"], "disabled");
+    let refreshed = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(
+        refreshed.problem_code(),
+        "invalid-refresh-token",
+        "every sign-in is revoked at once"
+    );
+    assert_eq!(app.get("/api/v1/me", Some(&access)).await.status, 401);
+}
+
+#[actix_web::test]
+async fn an_administrator_assigns_a_volunteer_within_the_volunteers_own_area() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    // The volunteer is scoped to N1: N2 lies outside their own area.
+    let outside_own_area = app
+        .put(
+            &format!(
+                "/api/v1/volunteers/{}/assignments/{}",
+                world.volunteer, world.n2
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(outside_own_area.status, 422);
+    assert_eq!(
+        outside_own_area.body["errors"][0]["code"],
+        "not-a-neighbourhood-in-area"
+    );
+    let not_a_volunteer = app
+        .put(
+            &format!("/api/v1/volunteers/{}/assignments/{}", world.head, world.n1),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(not_a_volunteer.problem_code(), "user-not-found");
+}
+
+#[actix_web::test]
+async fn officials_and_volunteers_do_not_manage_volunteers() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    for email in [OFFICIAL, VOLUNTEER] {
+        let token = app.token_for(email).await;
+        assert_eq!(
+            app.get("/api/v1/volunteers", Some(&token)).await.status,
+            403,
+            "{email}"
+        );
+        let path = format!(
+            "/api/v1/volunteers/{}/assignments/{}",
+            world.volunteer, world.n1
+        );
+        assert_eq!(app.put(&path, Some(&token)).await.status, 403);
+        assert_eq!(app.delete(&path, Some(&token)).await.status, 403);
+        let disable = format!("/api/v1/volunteers/{}/disable", world.volunteer);
+        assert_eq!(
+            app.post(&disable, Some(&token), &json!({})).await.status,
+            403
+        );
+    }
+    assert_eq!(app.get("/api/v1/volunteers", None).await.status, 401);
+}
