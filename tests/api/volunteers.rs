@@ -39,7 +39,7 @@ async fn a_head_lists_assigns_unassigns_and_disables_the_volunteers_of_their_nei
     let head = app.token_for(HEAD).await;
     let listed = app.get("/api/v1/volunteers", Some(&head)).await;
     assert_eq!(listed.status, 200);
-    assert_eq!(listed.ids(), [world.volunteer.clone()]);
+    assert_eq!(listed.ids(), vec![world.volunteer.clone()]);
     let all = app
         .get(
             "/api/v1/volunteers",
