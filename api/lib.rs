@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod mail;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod pagination;
 pub mod patch;
 pub mod problem;

@@ -17,7 +17,7 @@ use crate::problem::{
     RouteTable,
 };
 use crate::state::AppState;
-use crate::{openapi, ops, routes};
+use crate::{openapi, ops, pages, routes};
 
 /// Builds the server and starts the background mail sender; call it inside the runtime.
 pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
@@ -50,6 +50,9 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .into_app()
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
             .service(web::redirect("/docs", "/docs/"))
+            .service(pages::accept_invitation_page)
+            .service(pages::reset_password_page)
+            .service(pages::set_password_script)
             .default_service(web::to(not_found_or_method_not_allowed))
     })
     .listen(listener)?;

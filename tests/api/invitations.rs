@@ -368,3 +368,30 @@ async fn open_invitations_are_listed_and_can_be_withdrawn() {
         .await;
     assert_eq!(reinvited.status, 201);
 }
+
+#[actix_web::test]
+async fn the_emailed_links_open_a_page_that_sets_the_password() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/accept-invitation?token=abc", None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page
+        .text
+        .contains(r#"data-endpoint="/api/v1/invitations/accept""#));
+    assert!(page.text.contains("Nhận lời mời"));
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("script-src 'self'"));
+    let english = app.get("/reset-password?token=abc&lang=en", None).await;
+    assert!(english.text.contains("Reset your password"));
+    assert!(english
+        .text
+        .contains(r#"data-endpoint="/api/v1/auth/password-reset/confirm""#));
+    let script = app.get("/pages/set-password.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(script.text.contains("fetch(form.dataset.endpoint"));
+}
