@@ -77,8 +77,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(settings: Settings, bind: Option<String>, demo_mode: bool) -> anyhow::Result<()> {
+async fn serve(
+    mut settings: Settings,
+    bind: Option<String>,
+    demo_mode: bool,
+) -> anyhow::Result<()> {
     let bind = bind.unwrap_or_else(|| settings.bind_addr.clone());
+    let listener = TcpListener::bind(&bind)?;
+    let address = listener.local_addr()?;
+    if settings.mail.public_url.is_none() {
+        settings.mail.public_url = Some(format!("http://{address}"));
+    }
     let state = AppState::build(settings)?;
     if demo_mode {
         tracing::warn!("==================================================================");
@@ -90,8 +99,6 @@ async fn serve(settings: Settings, bind: Option<String>, demo_mode: bool) -> any
             state.settings.demo_password.as_ref(),
         )?);
     }
-    let listener = TcpListener::bind(&bind)?;
-    let address = listener.local_addr()?;
     tracing::info!(%address, "listening; API docs at http://{address}/docs");
     startup::run(state, listener)?.await?;
     Ok(())

@@ -82,14 +82,26 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     pub from: String,
     pub eml_dir: PathBuf,
-    /// Where links in e-mails point, e.g. `https://eid.phuson.example`.
-    pub public_url: String,
+    /// Where links in e-mails point, e.g. `https://eid.phuson.example`; `None` until
+    /// `serve` fills it from the address it listens on.
+    pub public_url: Option<String>,
     pub poll_interval: Duration,
     /// First retry delay; doubled on each failed attempt, capped at one hour.
     pub retry_base: Duration,
     pub max_attempts: i32,
     pub invitation_ttl: Duration,
     pub reset_ttl: Duration,
+}
+
+impl MailSettings {
+    /// A link to one of the service's pages, for an e-mail.
+    pub fn link(&self, path_and_query: &str) -> String {
+        let base = self
+            .public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080");
+        format!("{base}{path_and_query}")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -295,9 +307,7 @@ impl Settings {
                 .unwrap_or_else(|| data_dir(&location).join("mail")),
             public_url: var("EID_PUBLIC_URL")
                 .or(file.public_url)
-                .unwrap_or_else(|| format!("http://{bind_addr}"))
-                .trim_end_matches('/')
-                .to_owned(),
+                .map(|url| url.trim_end_matches('/').to_owned()),
             poll_interval: Duration::from_millis(
                 parse_var(vars, "EID_MAIL_POLL_MS")?
                     .or(file.mail_poll_ms)

@@ -116,10 +116,14 @@ pub async fn request_password_reset(
                 ))
                 .execute(conn)?;
             let ward = ward_name_of(conn, user.area_id.as_deref())?;
-            let link = format!("{}/reset-password?token={token}", settings.mail.public_url);
+            let lang = Lang::parse(&user.language).unwrap_or_default();
+            let link = settings.mail.link(&format!(
+                "/reset-password?token={token}&lang={}",
+                lang.as_str()
+            ));
             let email = templates::password_reset(
                 &templates::Context {
-                    lang: Lang::parse(&user.language).unwrap_or_default(),
+                    lang,
                     to: &user.email,
                     recipient_name: &user.name,
                     ward: &ward,

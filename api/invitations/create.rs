@@ -180,10 +180,10 @@ pub async fn create_invitation(
                 .select(users::name)
                 .first(conn)?;
             let ward = ward_name_of(conn, area_id.as_deref())?;
-            let link = format!(
-                "{}/accept-invitation?token={token}",
-                settings.mail.public_url
-            );
+            let link = settings.mail.link(&format!(
+                "/accept-invitation?token={token}&lang={}",
+                language.as_str()
+            ));
             let message = templates::invitation(
                 &templates::Context {
                     lang: language,

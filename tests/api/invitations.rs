@@ -395,3 +395,52 @@ async fn the_emailed_links_open_a_page_that_sets_the_password() {
     assert_eq!(script.status, 200);
     assert!(script.text.contains("fetch(form.dataset.endpoint"));
 }
+
+#[actix_web::test]
+async fn a_volunteer_accepts_the_invitation_in_a_real_browser() {
+    let Some(browser) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    app.seed_world();
+    let head = app.token_for(HEAD).await;
+    app.post(
+        "/api/v1/invitations",
+        Some(&head),
+        &json!({"email": "web@example.vn", "name": "Web", "role": "volunteer"}),
+    )
+    .await;
+    let token = smtp.wait_for(1).await[0].token();
+    // The mail's link points at the public URL; the browser opens the same page here.
+    browser
+        .open(&app.url(&format!("/accept-invitation?token={token}&lang=vi")))
+        .await;
+    assert_eq!(browser.text("h1").await, "Nhận lời mời");
+
+    browser.type_into("#password", "một mật khẩu dài").await;
+    browser.type_into("#repeat", "một mật khẩu khác").await;
+    browser.click("button").await;
+    browser
+        .wait_for_text("#message", |t| t == "Hai mật khẩu không giống nhau")
+        .await;
+
+    browser.type_into("#password", "matkhau123").await;
+    browser.type_into("#repeat", "matkhau123").await;
+    browser.click("button").await;
+    // The API's own Vietnamese detail, shown by the page.
+    browser
+        .wait_for_text("#message", |t| t == "Mật khẩu quá phổ biến, dễ bị đoán")
+        .await;
+
+    browser.type_into("#password", "một mật khẩu dài").await;
+    browser.type_into("#repeat", "một mật khẩu dài").await;
+    browser.click("button").await;
+    browser
+        .wait_for_text("#message", |t| t.starts_with("Tài khoản đã sẵn sàng"))
+        .await;
+    assert_eq!(
+        app.login("web@example.vn", "một mật khẩu dài").await.status,
+        200
+    );
+}

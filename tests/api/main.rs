@@ -4,6 +4,7 @@
 mod areas;
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod contract;
 mod errors;

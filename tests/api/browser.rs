@@ -1,0 +1,184 @@
+//! A real browser for the pages: headless Chromium driven by chromedriver over the W3C
+//! WebDriver protocol (plain HTTP, so no client crate is needed). `.ci/run` installs
+//! Debian's `chromium` and `chromium-driver`; on a machine without them the browser tests
+//! say so and pass, except under CI (`CI=true`), where a missing browser fails them.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session, or `None` (outside CI) when the
+    /// browser is not installed.
+    pub async fn start() -> Option<Browser> {
+        let installed =
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+        if !installed {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must have {CHROMIUM} and {CHROMEDRIVER} (installed by .ci/run)"
+            );
+            eprintln!("skipping browser test: {CHROMIUM} or {CHROMEDRIVER} missing (run .ci/run to install them)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        // Flags from this machine's notes: no background networking (the network is closed).
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=412,915", "--lang=vi", format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            http,
+        };
+        let created = browser.call("POST", "/session", Some(capabilities)).await;
+        browser.session = created["sessionId"]
+            .as_str()
+            .expect("a WebDriver session")
+            .to_owned();
+        Some(browser)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or_else(|| json!({}))),
+        };
+        let response: Value = request
+            .send()
+            .await
+            .expect("WebDriver")
+            .json()
+            .await
+            .expect("WebDriver JSON");
+        response["value"].clone()
+    }
+
+    fn session_path(&self, rest: &str) -> String {
+        format!("/session/{}{rest}", self.session)
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.call(
+            "POST",
+            &self.session_path("/url"),
+            Some(json!({"url": url})),
+        )
+        .await;
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .call(
+                "POST",
+                &self.session_path("/element"),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{id}/clear")),
+            None,
+        )
+        .await;
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{id}/value")),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{id}/click")),
+            None,
+        )
+        .await;
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        let id = self.element(css).await;
+        self.call(
+            "GET",
+            &self.session_path(&format!("/element/{id}/text")),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Waits (up to 10 s) until the element's text satisfies `done`, and returns it; the
+    /// last text seen is in the panic message otherwise.
+    pub async fn wait_for_text(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
+        let mut text = String::new();
+        for _ in 0..200 {
+            text = self.text(css).await;
+            if done(&text) {
+                return text;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} never showed what was expected; last text: {text:?}");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
