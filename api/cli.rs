@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::demo::{self, DemoOutcome};
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::users::{insert_account, validate_password, NewAccount};
+use crate::users::{check_password_policy, insert_account, NewAccount};
 use crate::{areas, startup};
 
 #[derive(Debug, Parser)]
@@ -162,8 +162,13 @@ fn create_admin(
         "'{email}' is not an e-mail address"
     );
     let password = read_password()?;
-    if validate_password(&password).is_err() {
-        anyhow::bail!("the password must be at least 10 characters long");
+    if let Err(refused) = check_password_policy(&password, &email) {
+        let reason = refused
+            .errors
+            .first()
+            .map(|e| e.detail.en.to_string())
+            .unwrap_or_default();
+        anyhow::bail!("the password is refused: {reason}");
     }
     let db = Db::connect(&settings.database_location()?, 1)?;
     db.run_migrations()?;
