@@ -125,12 +125,12 @@ pub async fn login(
             Ok(session)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: state.tokens.issue(&user_id, role, &session.session_id)?,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.ttl_secs(),
-        refresh_token: session.refresh_token,
-    }))
+    Ok(HttpResponse::Ok().json(TokenResponse::issue(
+        &state.tokens,
+        &user_id,
+        role,
+        session,
+    )?))
 }
 
 /// A refused attempt, filed under the account when the e-mail is known (the e-mail itself

@@ -71,12 +71,12 @@ pub async fn refresh(
             user_id,
             role,
             session,
-        } => Ok(HttpResponse::Ok().json(TokenResponse {
-            access_token: state.tokens.issue(&user_id, role, &session.session_id)?,
-            token_type: "Bearer".into(),
-            expires_in: state.tokens.ttl_secs(),
-            refresh_token: session.refresh_token,
-        })),
+        } => Ok(HttpResponse::Ok().json(TokenResponse::issue(
+            &state.tokens,
+            &user_id,
+            role,
+            session,
+        )?)),
         Rotation::Invalid => Err(ApiError::unauthorized(ProblemCode::InvalidRefreshToken)),
         Rotation::Reused { .. } => Err(ApiError::unauthorized(ProblemCode::RefreshTokenReused)),
     }

@@ -27,6 +27,23 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
+impl TokenResponse {
+    /// The pair for a session that was just started or rotated.
+    pub fn issue(
+        tokens: &super::tokens::AccessTokens,
+        user_id: &str,
+        role: Role,
+        session: NewSession,
+    ) -> Result<TokenResponse, ApiError> {
+        Ok(TokenResponse {
+            access_token: tokens.issue(user_id, role, &session.session_id)?,
+            token_type: "Bearer".into(),
+            expires_in: tokens.ttl_secs(),
+            refresh_token: session.refresh_token,
+        })
+    }
+}
+
 /// Where a sign-in came from, kept with the session for the user's device list.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {

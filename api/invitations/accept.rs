@@ -160,10 +160,10 @@ pub async fn accept_invitation(
             Ok(session)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: state.tokens.issue(&user_id, role, &session.session_id)?,
-        token_type: "Bearer".into(),
-        expires_in: state.tokens.ttl_secs(),
-        refresh_token: session.refresh_token,
-    }))
+    Ok(HttpResponse::Ok().json(TokenResponse::issue(
+        &state.tokens,
+        &user_id,
+        role,
+        session,
+    )?))
 }
