@@ -530,6 +530,10 @@ impl Secrets {
     pub fn jwt_key_bytes(&self) -> &[u8] {
         self.jwt_signing_key.expose_secret().as_bytes()
     }
+
+    pub fn citizen_id_key_bytes(&self) -> &[u8] {
+        self.citizen_id_hmac_key.expose_secret().as_bytes()
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         (name = "volunteers", description = "Heads and administrators manage volunteers"),
         (name = "invitations", description = "Inviting people by e-mail"),
         (name = "audit", description = "The audit log"),
+        (name = "households", description = "Households of a neighbourhood"),
+        (name = "residents", description = "People of a household, their statuses, erasure"),
+        (name = "visits", description = "Door-to-door visits and what was recorded at them"),
+        (name = "status", description = "Dated e-ID, signature and broadband events"),
         (name = "areas", description = "The area tree: province → town/district → ward → neighbourhood"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -4,7 +4,10 @@
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{areas, audit, auth, invitations, ops, sessions, users, volunteers};
+use crate::{
+    areas, audit, auth, households, invitations, ops, residents, sessions, status, users, visits,
+    volunteers,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::health::healthz)
@@ -38,6 +41,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(areas::create::create_area)
                 .service(areas::get::get_area)
                 .service(areas::update::update_area)
-                .service(audit::list::list_audit),
+                .service(audit::list::list_audit)
+                .service(households::list::list_households)
+                .service(households::create::create_household)
+                .service(households::get::get_household)
+                .service(households::update::update_household)
+                .service(households::delete::delete_household)
+                .service(residents::create::create_resident)
+                .service(visits::list::list_household_visits)
+                .service(residents::list::list_residents)
+                .service(residents::get::get_resident)
+                .service(residents::update::update_resident)
+                .service(residents::erase::erase_resident)
+                .service(status::history::resident_history)
+                .service(status::record::record_status_events)
+                .service(visits::record::record_visit)
+                .service(visits::void::void_visit),
         );
 }

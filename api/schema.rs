@@ -129,6 +129,99 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    households (id) {
+        id -> Text,
+        area_id -> Text,
+        area_path -> Text,
+        code -> Nullable<Text>,
+        address -> Text,
+        head_name -> Text,
+        phone -> Nullable<Text>,
+        search_text -> Text,
+        broadband -> Text,
+        last_visited_on -> Nullable<Date>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    residents (id) {
+        id -> Text,
+        household_id -> Text,
+        full_name -> Nullable<Text>,
+        search_text -> Text,
+        birth_year -> Integer,
+        birth_month -> Nullable<Integer>,
+        birth_day -> Nullable<Integer>,
+        birth_date -> Date,
+        birth_date_estimated -> Bool,
+        adult_on -> Date,
+        sex -> Text,
+        relation_to_head -> Text,
+        presence -> Text,
+        presence_since -> Nullable<Date>,
+        consent -> Bool,
+        consent_recorded_at -> Nullable<Timestamp>,
+        citizen_id_hash -> Nullable<Text>,
+        citizen_id_last4 -> Nullable<Text>,
+        eid_level -> Text,
+        signature -> Text,
+        signature_expires_on -> Nullable<Date>,
+        erased_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> Text,
+        household_id -> Text,
+        volunteer_id -> Nullable<Text>,
+        visited_at -> Timestamp,
+        outcome -> Text,
+        notes -> Nullable<Text>,
+        received_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<Text>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    status_events (id) {
+        id -> Text,
+        household_id -> Text,
+        resident_id -> Nullable<Text>,
+        kind -> Text,
+        value -> Text,
+        effective_on -> Date,
+        issued_on -> Nullable<Date>,
+        expires_on -> Nullable<Date>,
+        correction -> Bool,
+        visit_id -> Nullable<Text>,
+        recorded_by -> Nullable<Text>,
+        received_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(residents -> households (household_id));
+diesel::joinable!(visits -> households (household_id));
+diesel::joinable!(status_events -> households (household_id));
+diesel::joinable!(status_events -> residents (resident_id));
+diesel::joinable!(status_events -> visits (visit_id));
+diesel::joinable!(households -> areas (area_id));
 diesel::joinable!(users -> areas (area_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(volunteer_assignments -> users (user_id));
@@ -137,6 +230,10 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    households,
+    residents,
+    visits,
+    status_events,
     audit_log,
     mail_outbox,
     invitations,

@@ -34,6 +34,18 @@ pub enum Action {
     SessionRevoked,
     AreaCreated,
     AreaUpdated,
+    HouseholdCreated,
+    HouseholdUpdated,
+    HouseholdDeleted,
+    HouseholdListRead,
+    ResidentCreated,
+    ResidentUpdated,
+    ResidentDeleted,
+    ResidentErased,
+    ResidentListRead,
+    VisitRecorded,
+    VisitVoided,
+    StatusRecorded,
 }
 
 impl Action {
@@ -57,6 +69,18 @@ impl Action {
         Action::SessionRevoked,
         Action::AreaCreated,
         Action::AreaUpdated,
+        Action::HouseholdCreated,
+        Action::HouseholdUpdated,
+        Action::HouseholdDeleted,
+        Action::HouseholdListRead,
+        Action::ResidentCreated,
+        Action::ResidentUpdated,
+        Action::ResidentDeleted,
+        Action::ResidentErased,
+        Action::ResidentListRead,
+        Action::VisitRecorded,
+        Action::VisitVoided,
+        Action::StatusRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +104,18 @@ impl Action {
             Action::SessionRevoked => "session.revoked",
             Action::AreaCreated => "area.created",
             Action::AreaUpdated => "area.updated",
+            Action::HouseholdCreated => "household.created",
+            Action::HouseholdUpdated => "household.updated",
+            Action::HouseholdDeleted => "household.deleted",
+            Action::HouseholdListRead => "household.list_read",
+            Action::ResidentCreated => "resident.created",
+            Action::ResidentUpdated => "resident.updated",
+            Action::ResidentDeleted => "resident.deleted",
+            Action::ResidentErased => "resident.erased",
+            Action::ResidentListRead => "resident.list_read",
+            Action::VisitRecorded => "visit.recorded",
+            Action::VisitVoided => "visit.voided",
+            Action::StatusRecorded => "status.recorded",
         }
     }
 

@@ -1,0 +1,154 @@
+//! `POST /api/v1/households`: add a household to a neighbourhood in the caller's scope. The
+//! id may come from the phone (a UUIDv7 made offline).
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{find_household, household_search_text, id_or_new, HouseholdResponse, RecordScope};
+use crate::areas::{find_in_scope, AreaKind};
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
+use crate::auth::Caller;
+use crate::db::now;
+use crate::etag;
+use crate::i18n::Text;
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::schema::households;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHouseholdRequest {
+    /// A UUIDv7 made by the client; omit to let the server choose.
+    pub id: Option<uuid::Uuid>,
+    /// The neighbourhood.
+    pub area_id: uuid::Uuid,
+    /// The household's code in the official register.
+    #[validate(length(min = 1, max = 40))]
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 300))]
+    #[schema(example = "Số 12, ngõ 3, đường Trần Phú")]
+    pub address: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Nguyễn Văn Ánh")]
+    pub head_name: String,
+    #[validate(length(min = 6, max = 20))]
+    pub phone: Option<String>,
+}
+
+/// Add a household
+#[utoipa::path(
+    tag = "households",
+    request_body = CreateHouseholdRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = HouseholdResponse,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Officials do not work on households (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The neighbourhood is not in the caller's scope (`area-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id or the household code is taken (`id-taken`, `household-code-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households")]
+pub async fn create_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    client: ClientInfo,
+    body: ApiJson<CreateHouseholdRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let household = state
+        .db
+        .write(move |conn| {
+            let scope = RecordScope::of(conn, &caller)?;
+            let id = id_or_new(request.id, "/id")?;
+            let area = find_in_scope(conn, &caller.scope, &request.area_id.to_string())?;
+            let in_record_scope = match &scope {
+                RecordScope::Assigned(areas) => areas.contains(&area.id),
+                RecordScope::Subtree(_) => true,
+            };
+            if !in_record_scope {
+                return Err(ProblemCode::AreaNotFound.into());
+            }
+            if area.kind() != Some(AreaKind::Neighbourhood) {
+                return Err(ApiError::invalid_field(
+                    "/area_id",
+                    "not-a-neighbourhood",
+                    Text::new(
+                        "Hộ gia đình phải thuộc một khu phố",
+                        "A household belongs to a neighbourhood",
+                    ),
+                ));
+            }
+            insert_household(conn, &caller, &id, &area, &request)?;
+            audit::record(
+                conn,
+                &caller.actor(&client),
+                Entry {
+                    action: Action::HouseholdCreated,
+                    entity_id: Some(&id),
+                    area_id: Some(&area.id),
+                    changes: json!({"code": request.code, "address": request.address}),
+                },
+            )?;
+            find_household(conn, &scope, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag::for_version(household.version)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/households/{}", household.id),
+        ))
+        .json(HouseholdResponse::try_from(household)?))
+}
+
+fn insert_household(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    id: &str,
+    area: &crate::areas::Area,
+    request: &CreateHouseholdRequest,
+) -> Result<(), ApiError> {
+    let taken: i64 = households::table.find(id).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(ProblemCode::IdTaken.into());
+    }
+    if let Some(code) = &request.code {
+        let code_taken: i64 = households::table
+            .filter(households::area_id.eq(&area.id))
+            .filter(households::code.eq(code))
+            .count()
+            .get_result(conn)?;
+        if code_taken > 0 {
+            return Err(ProblemCode::HouseholdCodeTaken.into());
+        }
+    }
+    let at = now();
+    diesel::insert_into(households::table)
+        .values((
+            households::id.eq(id),
+            households::area_id.eq(&area.id),
+            households::area_path.eq(&area.path),
+            households::code.eq(&request.code),
+            households::address.eq(request.address.trim()),
+            households::head_name.eq(request.head_name.trim()),
+            households::phone.eq(&request.phone),
+            households::search_text.eq(household_search_text(&request.address, &request.head_name)),
+            households::broadband.eq("unknown"),
+            households::version.eq(1),
+            households::created_by.eq(&caller.user_id),
+            households::created_at.eq(at),
+            households::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

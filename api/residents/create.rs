@@ -1,0 +1,157 @@
+//! `POST /api/v1/households/{id}/residents`: add a person to a household.
+
+use actix_web::http::header;
+use actix_web::{post, web, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::birth::BirthDate;
+use super::{
+    birth_error, check_presence, citizen_id, citizen_id_error, enum_text, find_resident,
+    resident_search_text, Presence, Relation, ResidentResponse, Sex,
+};
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
+use crate::auth::Caller;
+use crate::db::now;
+use crate::etag;
+use crate::households::{find_household, id_or_new, RecordScope};
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::schema::residents;
+use crate::state::AppState;
+use crate::status::today;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateResidentRequest {
+    /// A UUIDv7 made by the client; omit to let the server choose.
+    pub id: Option<uuid::Uuid>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Nguyễn Thị Lan")]
+    pub full_name: String,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[validate(length(min = 4, max = 10))]
+    #[schema(example = "1968-04")]
+    pub birth_date: String,
+    pub sex: Sex,
+    pub relation_to_head: Relation,
+    /// Default `present`.
+    pub presence: Option<Presence>,
+    /// Required for `moved_away` and `deceased`.
+    pub presence_since: Option<chrono::NaiveDate>,
+    /// The person agreed to their data being recorded.
+    #[serde(default)]
+    pub consent: bool,
+    /// 12 digits; only a keyed hash and the last 4 digits are kept.
+    #[validate(length(max = 20))]
+    pub citizen_id: Option<String>,
+}
+
+/// Add a resident to a household
+#[utoipa::path(
+    tag = "residents",
+    params(("id" = uuid::Uuid, Path, description = "Household id")),
+    request_body = CreateResidentRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = ResidentResponse,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Officials do not work on residents (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope (`household-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id is taken (`id-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households/{id}/residents")]
+pub async fn create_resident(
+    state: web::Data<AppState>,
+    caller: Caller,
+    client: ClientInfo,
+    household_id: web::Path<uuid::Uuid>,
+    body: ApiJson<CreateResidentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let household_id = household_id.into_inner().to_string();
+    let request = body.0;
+    let today = today();
+    let birth = BirthDate::parse(&request.birth_date, today)
+        .map_err(|code| ApiError::validation(vec![birth_error(code)]))?;
+    let presence = request.presence.unwrap_or(Presence::Present);
+    let mut errors = check_presence(presence, request.presence_since, &birth, today);
+    let citizen = request
+        .citizen_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if citizen.is_some_and(|c| !citizen_id::is_valid(c)) {
+        errors.push(citizen_id_error());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
+    let citizen_hash =
+        citizen.map(|c| (citizen_id::keyed_hash(&hmac_key, c), citizen_id::last4(c)));
+    let resident = state
+        .db
+        .write(move |conn| {
+            let scope = RecordScope::of(conn, &caller)?;
+            let household = find_household(conn, &scope, &household_id)?;
+            let id = id_or_new(request.id, "/id")?;
+            let taken: i64 = residents::table.find(&id).count().get_result(conn)?;
+            if taken > 0 {
+                return Err(ProblemCode::IdTaken.into());
+            }
+            let at = now();
+            diesel::insert_into(residents::table)
+                .values((
+                    residents::id.eq(&id),
+                    residents::household_id.eq(&household.id),
+                    residents::full_name.eq(request.full_name.trim()),
+                    residents::search_text.eq(resident_search_text(&request.full_name)),
+                    residents::birth_year.eq(birth.year),
+                    residents::birth_month.eq(birth.month.map(|m| m as i32)),
+                    residents::birth_day.eq(birth.day.map(|d| d as i32)),
+                    residents::birth_date.eq(birth.effective()),
+                    residents::birth_date_estimated.eq(birth.estimated()),
+                    residents::adult_on.eq(birth.adult_on()),
+                    residents::sex.eq(enum_text(&request.sex)),
+                    residents::relation_to_head.eq(enum_text(&request.relation_to_head)),
+                    residents::presence.eq(enum_text(&presence)),
+                    residents::presence_since.eq(request.presence_since),
+                    residents::consent.eq(request.consent),
+                    residents::consent_recorded_at.eq(request.consent.then_some(at)),
+                    residents::citizen_id_hash.eq(citizen_hash.as_ref().map(|(h, _)| h.clone())),
+                    residents::citizen_id_last4.eq(citizen_hash.as_ref().map(|(_, l)| l.clone())),
+                    residents::version.eq(1),
+                    residents::created_by.eq(&caller.user_id),
+                    residents::created_at.eq(at),
+                    residents::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            // Personal values stay out of the append-only log: erasure could not reach them.
+            audit::record(
+                conn,
+                &caller.actor(&client),
+                Entry {
+                    action: Action::ResidentCreated,
+                    entity_id: Some(&id),
+                    area_id: Some(&household.area_id),
+                    changes: json!({"household_id": household.id, "consent": request.consent}),
+                },
+            )?;
+            find_resident(conn, &scope, &id).map(|(resident, _)| resident)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag::for_version(resident.version)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/residents/{}", resident.id),
+        ))
+        .json(ResidentResponse::try_from(resident)?))
+}

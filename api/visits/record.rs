@@ -1,0 +1,122 @@
+//! `POST /api/v1/visits`: a visit with the statuses recorded at the door, atomically.
+
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{visit_response, Outcome, Visit, VisitResponse};
+use crate::audit::{self, Action, Entry};
+use crate::auth::sessions::ClientInfo;
+use crate::auth::Caller;
+use crate::db::now;
+use crate::households::{find_household, id_or_new, RecordScope};
+use crate::i18n::Text;
+use crate::problem::{ApiError, ApiJson, ProblemCode};
+use crate::residents::enum_text;
+use crate::schema::{households, visits};
+use crate::state::AppState;
+use crate::status::{check_events, insert_events, EventInput};
+
+/// How far a phone's clock may run ahead of the server's.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordVisitRequest {
+    /// A UUIDv7 made by the client; omit to let the server choose.
+    pub id: Option<uuid::Uuid>,
+    pub household_id: uuid::Uuid,
+    /// When the visit happened (RFC 3339); not in the future.
+    pub visited_at: DateTime<Utc>,
+    pub outcome: Outcome,
+    #[validate(length(max = 2000))]
+    pub notes: Option<String>,
+    /// Statuses learnt at the door.
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    pub events: Vec<EventInput>,
+}
+
+/// Record a visit and the statuses learnt at it
+#[utoipa::path(
+    tag = "visits",
+    request_body = RecordVisitRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded, with its events", body = VisitResponse),
+        (status = 403, description = "Officials do not record visits (`forbidden`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope (`household-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The visit or an event id is taken (`id-taken`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/visits")]
+pub async fn record_visit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    client: ClientInfo,
+    body: ApiJson<RecordVisitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let received = now();
+    if request.visited_at.naive_utc() > received + CLOCK_SKEW {
+        return Err(ApiError::invalid_field(
+            "/visited_at",
+            "date-in-future",
+            Text::new(
+                "Thời điểm thăm không được ở tương lai",
+                "The visit cannot be in the future",
+            ),
+        ));
+    }
+    let visit = state
+        .db
+        .write(move |conn| {
+            let scope = RecordScope::of(conn, &caller)?;
+            let household = find_household(conn, &scope, &request.household_id.to_string())?;
+            check_events(conn, &caller, &household, &request.events, "/events")?;
+            let id = id_or_new(request.id, "/id")?;
+            let taken: i64 = visits::table.find(&id).count().get_result(conn)?;
+            if taken > 0 {
+                return Err(ProblemCode::IdTaken.into());
+            }
+            diesel::insert_into(visits::table)
+                .values((
+                    visits::id.eq(&id),
+                    visits::household_id.eq(&household.id),
+                    visits::volunteer_id.eq(&caller.user_id),
+                    visits::visited_at.eq(request.visited_at.naive_utc()),
+                    visits::outcome.eq(enum_text(&request.outcome)),
+                    visits::notes.eq(&request.notes),
+                    visits::received_at.eq(received),
+                ))
+                .execute(conn)?;
+            let event_ids = insert_events(conn, &caller, &household, Some(&id), &request.events, "/events")?;
+            let visited_on = request.visited_at.date_naive();
+            if household.last_visited_on.is_none_or(|last| last < visited_on) {
+                diesel::update(households::table.find(&household.id))
+                    .set(households::last_visited_on.eq(visited_on))
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                &caller.actor(&client),
+                Entry {
+                    action: Action::VisitRecorded,
+                    entity_id: Some(&id),
+                    area_id: Some(&household.area_id),
+                    changes: json!({"household_id": household.id, "outcome": enum_text(&request.outcome), "event_ids": event_ids}),
+                },
+            )?;
+            let visit: Visit = visits::table.find(&id).select(Visit::as_select()).first(conn)?;
+            visit_response(conn, visit)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(visit))
+}

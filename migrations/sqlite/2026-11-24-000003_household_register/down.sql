@@ -1,0 +1,4 @@
+DROP TABLE status_events;
+DROP TABLE visits;
+DROP TABLE residents;
+DROP TABLE households;
