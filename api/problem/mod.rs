@@ -181,7 +181,9 @@ impl ApiError {
     }
 
     /// 422 with one entry per invalid field.
-    pub fn validation(errors: Vec<FieldError>) -> Self {
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
+        // A stable order clients and tests can rely on: by pointer.
+        errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         ApiError {
             errors,
             ..ProblemCode::ValidationFailed.into()

@@ -1,0 +1,310 @@
+//! Households: who may do what where, ETags, tombstones, search without diacritics.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    TestApp, World, HEAD, NATIONAL_ADMIN, OFFICIAL, OTHER_OFFICIAL, VOLUNTEER, WARD_ADMIN,
+};
+
+pub async fn add_household(
+    app: &TestApp,
+    token: &str,
+    area: &str,
+    address: &str,
+    head_name: &str,
+) -> String {
+    let created = app
+        .post(
+            "/api/v1/households",
+            Some(token),
+            &json!({"area_id": area, "address": address, "head_name": head_name}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn add_resident(app: &TestApp, token: &str, household: &str, body: Value) -> String {
+    let created = app
+        .post(
+            &format!("/api/v1/households/{household}/residents"),
+            Some(token),
+            &body,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_head_adds_reads_corrects_and_deletes_a_household() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let client_id = "01936b2e-0000-7000-8000-00000000abcd";
+    let created = app
+        .post(
+            "/api/v1/households",
+            Some(&head),
+            &json!({"id": client_id, "area_id": world.n1, "code": "HK-001", "address": "Số 5, đường Đông Sơn", "head_name": "Trần Văn Bình", "phone": "0912345678"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["id"], client_id, "the phone's id is kept");
+    assert_eq!(created.body["broadband"], "unknown");
+    let path = format!("/api/v1/households/{client_id}");
+    let read = app.get(&path, Some(&head)).await;
+    assert_eq!(read.header("etag"), Some("\"1\""));
+
+    let again = app
+        .post(
+            "/api/v1/households",
+            Some(&head),
+            &json!({"id": client_id, "area_id": world.n1, "address": "x", "head_name": "y"}),
+        )
+        .await;
+    assert_eq!(again.problem_code(), "id-taken");
+    let same_code = app
+        .post(
+            "/api/v1/households",
+            Some(&head),
+            &json!({"area_id": world.n1, "code": "HK-001", "address": "x", "head_name": "y"}),
+        )
+        .await;
+    assert_eq!(same_code.problem_code(), "household-code-taken");
+
+    assert_eq!(
+        app.patch(&path, Some(&head), None, &json!({"phone": null}))
+            .await
+            .status,
+        428
+    );
+    let corrected = app
+        .patch(
+            &path,
+            Some(&head),
+            Some("\"1\""),
+            &json!({"phone": null, "address": "Số 7, đường Đông Sơn"}),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+    assert!(corrected.body["phone"].is_null());
+    assert_eq!(corrected.header("etag"), Some("\"2\""));
+    assert_eq!(
+        app.patch(&path, Some(&head), Some("\"1\""), &json!({"address": "x"}))
+            .await
+            .status,
+        412
+    );
+
+    assert_eq!(app.delete(&path, Some(&head)).await.status, 204);
+    assert_eq!(
+        app.get(&path, Some(&head)).await.problem_code(),
+        "household-not-found"
+    );
+    let listed = app.get("/api/v1/households", Some(&head)).await;
+    assert!(listed.ids().is_empty(), "a tombstone is not listed");
+}
+
+/// Expected status for each caller on a household inside and outside their reach.
+struct Case {
+    email: &'static str,
+    inside: u16,
+    outside: u16,
+}
+
+#[actix_web::test]
+async fn every_household_endpoint_answers_each_role_inside_and_outside_its_scope() {
+    let app = TestApp::spawn().await;
+    let world: World = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let inside = add_household(&app, &admin, &world.n1, "Trong", "Chủ hộ A").await;
+    let outside = add_household(&app, &admin, &world.n3, "Ngoài", "Chủ hộ B").await;
+    let reads = [
+        Case {
+            email: NATIONAL_ADMIN,
+            inside: 200,
+            outside: 200,
+        },
+        Case {
+            email: WARD_ADMIN,
+            inside: 200,
+            outside: 404,
+        },
+        Case {
+            email: HEAD,
+            inside: 200,
+            outside: 404,
+        },
+        Case {
+            email: VOLUNTEER,
+            inside: 200,
+            outside: 404,
+        },
+        Case {
+            email: OFFICIAL,
+            inside: 403,
+            outside: 403,
+        },
+        Case {
+            email: OTHER_OFFICIAL,
+            inside: 403,
+            outside: 403,
+        },
+    ];
+    for case in &reads {
+        let token = app.token_for(case.email).await;
+        for (target, expected) in [(&inside, case.inside), (&outside, case.outside)] {
+            let who = format!("{} on {target}", case.email);
+            assert_eq!(
+                app.get(&format!("/api/v1/households/{target}"), Some(&token))
+                    .await
+                    .status,
+                expected,
+                "GET {who}"
+            );
+            assert_eq!(
+                app.get(&format!("/api/v1/households/{target}/visits"), Some(&token))
+                    .await
+                    .status,
+                expected,
+                "visits {who}"
+            );
+            let patch = app
+                .patch(
+                    &format!("/api/v1/households/{target}"),
+                    Some(&token),
+                    Some("\"999\""),
+                    &json!({"address": "x"}),
+                )
+                .await;
+            let expected_patch = if expected == 200 { 412 } else { expected };
+            assert_eq!(patch.status, expected_patch, "PATCH {who}");
+        }
+        let list = app.get("/api/v1/households", Some(&token)).await;
+        assert_eq!(
+            list.status,
+            if case.inside == 403 { 403 } else { 200 },
+            "list {}",
+            case.email
+        );
+        let create_inside = app
+            .post(
+                "/api/v1/households",
+                Some(&token),
+                &json!({"area_id": world.n1, "address": "Mới", "head_name": "Mới"}),
+            )
+            .await;
+        assert_eq!(
+            create_inside.status,
+            if case.inside == 403 { 403 } else { 201 },
+            "create {}",
+            case.email
+        );
+        let create_outside = app
+            .post(
+                "/api/v1/households",
+                Some(&token),
+                &json!({"area_id": world.n3, "address": "Mới", "head_name": "Mới"}),
+            )
+            .await;
+        assert_eq!(
+            create_outside.status,
+            if case.outside == 200 {
+                201
+            } else {
+                case.outside
+            },
+            "create outside {}",
+            case.email
+        );
+    }
+    // Deleting: heads and administrators only; outside the scope it does not exist.
+    let volunteer = app.token_for(VOLUNTEER).await;
+    assert_eq!(
+        app.delete(&format!("/api/v1/households/{inside}"), Some(&volunteer))
+            .await
+            .status,
+        403
+    );
+    let head = app.token_for(HEAD).await;
+    assert_eq!(
+        app.delete(&format!("/api/v1/households/{outside}"), Some(&head))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/households/{inside}"), Some(&head))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(app.get("/api/v1/households", None).await.status, 401);
+}
+
+#[actix_web::test]
+async fn of_two_concurrent_edits_with_the_same_etag_exactly_one_wins() {
+    let app = TestApp::spawn_with(&[("EID_WORKERS", "2")]).await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let id = add_household(&app, &head, &world.n1, "Số 1", "Chủ hộ").await;
+    let path = format!("/api/v1/households/{id}");
+    let send = |address: &'static str| {
+        let request = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(&head)
+            .header("If-Match", "\"1\"")
+            .json(&json!({"address": address}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (a, b) = futures_util::future::join(send("Số 2"), send("Số 3")).await;
+    let mut statuses = [a, b];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412]);
+    assert_eq!(app.get(&path, Some(&head)).await.body["version"], 2);
+}
+
+#[actix_web::test]
+async fn search_ignores_diacritics_and_case() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let dong = add_household(
+        &app,
+        &head,
+        &world.n1,
+        "Số 9, phố Đông Hồ",
+        "Nguyễn Văn Ánh",
+    )
+    .await;
+    add_household(&app, &head, &world.n1, "Số 3, phố Tây Sơn", "Lê Thị Hoa").await;
+    for q in ["dong", "ĐÔNG", "nguyen van anh", "Nguyễn Văn Ánh", "ho anh"] {
+        let found = app
+            .get(
+                &format!("/api/v1/households?q={}", urlencode(q)),
+                Some(&head),
+            )
+            .await;
+        assert_eq!(found.ids(), [dong.clone()], "{q}");
+    }
+    let none = app
+        .get("/api/v1/households?q=nguyen%20van%20b", Some(&head))
+        .await;
+    assert!(none.ids().is_empty());
+    let wildcard = app.get("/api/v1/households?q=%25", Some(&head)).await;
+    assert!(
+        wildcard.ids().is_empty(),
+        "a % in the query is a character, not a wildcard"
+    );
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
