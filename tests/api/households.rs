@@ -287,7 +287,7 @@ async fn search_ignores_diacritics_and_case() {
                 Some(&head),
             )
             .await;
-        assert_eq!(found.ids(), [dong.clone()], "{q}");
+        assert_eq!(found.ids(), vec![dong.clone()], "{q}");
     }
     let none = app
         .get("/api/v1/households?q=nguyen%20van%20b", Some(&head))

@@ -107,7 +107,7 @@ async fn a_visit_records_its_statuses_atomically_and_the_rules_derive_the_curren
             Some(&head),
         )
         .await;
-    assert_eq!(filtered.ids(), [resident.clone()]);
+    assert_eq!(filtered.ids(), vec![resident.clone()]);
     let without = app
         .get("/api/v1/residents?has_eid=false", Some(&head))
         .await;
