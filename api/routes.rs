@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(residents::get::get_resident)
                 .service(residents::update::update_resident)
                 .service(residents::erase::erase_resident)
+                .service(residents::delete::delete_resident)
                 .service(status::history::resident_history)
                 .service(status::record::record_status_events)
                 .service(visits::record::record_visit)

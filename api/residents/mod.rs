@@ -6,6 +6,7 @@
 pub mod birth;
 pub mod citizen_id;
 pub mod create;
+pub mod delete;
 pub mod erase;
 pub mod get;
 pub mod list;

@@ -295,3 +295,27 @@ fn dump_every_table(app: &TestApp) -> String {
         dump
     })
 }
+
+#[actix_web::test]
+async fn a_resident_recorded_by_mistake_is_deleted_by_the_head_only() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let household = add_household(&app, &head, &world.n1, "Số 1", "Chủ hộ").await;
+    let resident = add_resident(
+        &app,
+        &head,
+        &household,
+        json!({"full_name": "Nhầm", "birth_date": "2000", "sex": "unspecified", "relation_to_head": "other"}),
+    )
+    .await;
+    let path = format!("/api/v1/residents/{resident}");
+    let volunteer = app.token_for(VOLUNTEER).await;
+    assert_eq!(app.delete(&path, Some(&volunteer)).await.status, 403);
+    assert_eq!(app.delete(&path, Some(&head)).await.status, 204);
+    assert_eq!(
+        app.get(&path, Some(&head)).await.problem_code(),
+        "resident-not-found"
+    );
+    assert_eq!(count(&app, "residents"), 1, "kept as a tombstone");
+}
