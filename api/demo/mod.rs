@@ -2,6 +2,8 @@
 //! neighbourhoods (placeholder names) and one account per role. Seeded only into an empty
 //! database, so it can never mix with real records.
 
+pub mod population;
+
 use base64::Engine;
 use diesel::prelude::*;
 use rand::RngCore;
@@ -120,6 +122,7 @@ fn seed(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
             Some(first),
         ),
     ];
+    let mut ids = Vec::new();
     for (email, name, role, area) in accounts {
         let id = insert_account(
             conn,
@@ -136,6 +139,14 @@ fn seed(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
         if role == Role::Volunteer {
             replace_assignments(conn, &id, std::slice::from_ref(first))?;
         }
+        ids.push(id);
     }
+    let totals = population::seed(conn, &neighbourhoods, &ids[3], &ids[0])?;
+    tracing::info!(
+        households = totals.households,
+        residents = totals.residents,
+        adults = totals.adults,
+        "synthetic demo population seeded (generated, no real person)"
+    );
     Ok(())
 }

@@ -1,0 +1,450 @@
+//! A believable, entirely synthetic Phú Sơn for the demo: about 3,000 households and 9,000
+//! residents spread over the eight neighbourhoods, with a Vietnamese-looking age pyramid and
+//! names, e-ID, signature and broadband events dated over 2024–2026 (some certificates
+//! expired, some people moved away or deceased), and visits by the demo volunteer in
+//! Khu phố 1. Generated from a fixed seed by SplitMix64, so the same day gives the same
+//! data; no real person is in it.
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::areas::Area;
+use crate::db::{now, DbConnection};
+use crate::residents::birth::BirthDate;
+use crate::search::fold;
+use crate::status::derive::{
+    broadband_on, eid_level_on, signature_on, Event, EventKind, SignatureKind,
+};
+use crate::status::today;
+
+pub const SEED: u64 = 0x5048_5553_4f4e_2025;
+pub const HOUSEHOLDS_PER_NEIGHBOURHOOD: usize = 375;
+
+/// SplitMix64: tiny, fast and stable forever (unlike a library RNG whose stream may change).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn date_between(&mut self, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+        let span = (to - from).num_days().max(0) as u64;
+        from.checked_add_days(Days::new(self.below(span + 1)))
+            .unwrap_or(from)
+    }
+}
+
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Nguyễn", "Nguyễn", "Trần", "Trần", "Lê", "Lê", "Phạm", "Hoàng", "Vũ", "Phan",
+    "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Mai", "Trịnh",
+];
+const MALE: &[&str] = &[
+    "Anh", "Bình", "Cường", "Dũng", "Đức", "Hải", "Hùng", "Huy", "Khánh", "Long", "Minh", "Nam",
+    "Phúc", "Quang", "Sơn", "Thắng", "Toàn", "Tuấn", "Việt", "Vinh",
+];
+const FEMALE: &[&str] = &[
+    "Anh", "Chi", "Dung", "Hà", "Hạnh", "Hoa", "Hương", "Huyền", "Lan", "Linh", "Mai", "Ngọc",
+    "Nhung", "Phương", "Thảo", "Thủy", "Trang", "Vân", "Xuân", "Yến",
+];
+const MALE_MIDDLE: &[&str] = &["Văn", "Văn", "Đức", "Minh", "Hữu", "Quang", "Xuân"];
+const FEMALE_MIDDLE: &[&str] = &["Thị", "Thị", "Thị", "Ngọc", "Thu", "Minh", "Thanh"];
+const STREETS: &[&str] = &[
+    "đường Trần Phú",
+    "đường Nguyễn Huệ",
+    "phố Lê Lợi",
+    "đường Bà Triệu",
+    "phố Đông Sơn",
+    "đường Phú Sơn",
+    "phố Lam Sơn",
+    "đường Nguyễn Trãi",
+];
+
+struct Person {
+    name: String,
+    birth: BirthDate,
+    sex: &'static str,
+    relation: &'static str,
+}
+
+fn person(
+    rng: &mut Rng,
+    family: &str,
+    age: i32,
+    relation: &'static str,
+    reference: NaiveDate,
+) -> Person {
+    let male = match relation {
+        "head" => rng.chance(70),
+        "spouse" => false,
+        _ => rng.chance(50),
+    };
+    let (middle, given) = if male {
+        (*rng.pick(MALE_MIDDLE), *rng.pick(MALE))
+    } else {
+        (*rng.pick(FEMALE_MIDDLE), *rng.pick(FEMALE))
+    };
+    let family = if relation == "spouse" {
+        *rng.pick(FAMILY)
+    } else {
+        family
+    };
+    let year = reference.year() - age;
+    // Older people often know only their birth year.
+    let birth = if age > 60 && rng.chance(40) {
+        BirthDate::from_parts(year, None, None)
+    } else if rng.chance(10) {
+        BirthDate::from_parts(year, Some(1 + rng.below(12) as u32), None)
+    } else {
+        BirthDate::from_parts(
+            year,
+            Some(1 + rng.below(12) as u32),
+            Some(1 + rng.below(28) as u32),
+        )
+    };
+    Person {
+        name: format!("{family} {middle} {given}"),
+        birth,
+        sex: if male { "male" } else { "female" },
+        relation,
+    }
+}
+
+/// A household's people: a head, often a spouse, children, sometimes a grandparent.
+fn family_of(rng: &mut Rng, reference: NaiveDate) -> Vec<Person> {
+    let family = *rng.pick(FAMILY);
+    let head_age = 24 + rng.below(56) as i32;
+    let mut people = vec![person(rng, family, head_age, "head", reference)];
+    if head_age < 75 && rng.chance(75) {
+        let age = (head_age - 5 + rng.below(8) as i32).max(20);
+        people.push(person(rng, family, age, "spouse", reference));
+    }
+    let children = if head_age < 30 {
+        rng.below(2)
+    } else {
+        rng.below(4)
+    };
+    for _ in 0..children {
+        let age = (head_age - 22 - rng.below(14) as i32).max(0);
+        people.push(person(rng, family, age, "child", reference));
+    }
+    if head_age < 55 && rng.chance(25) {
+        let age = head_age + 25 + rng.below(10) as i32;
+        people.push(person(rng, family, age, "parent", reference));
+    }
+    people
+}
+
+/// Seeds the population into the demo neighbourhoods; `volunteer_id` makes the visits of
+/// the first one, `recorder_id` records the rest.
+pub fn seed(
+    conn: &mut DbConnection,
+    neighbourhoods: &[Area],
+    volunteer_id: &str,
+    recorder_id: &str,
+) -> anyhow::Result<Totals> {
+    let mut rng = Rng(SEED);
+    let today = today();
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let mut totals = Totals::default();
+    for (index, area) in neighbourhoods.iter().enumerate() {
+        let mut adults = 0i64;
+        for number in 0..HOUSEHOLDS_PER_NEIGHBOURHOOD {
+            let household_id = uuid::Uuid::now_v7().to_string();
+            let people = family_of(&mut rng, today);
+            let address = format!("Số {}, {}", 1 + number, rng.pick(STREETS));
+            let head_name = people[0].name.clone();
+            let created = at(start, &mut rng);
+            let visited_by_volunteer = index == 0 && rng.chance(60);
+            let visit = visited_by_volunteer.then(|| {
+                (
+                    uuid::Uuid::now_v7().to_string(),
+                    rng.date_between(start, today),
+                )
+            });
+            let mut household_events = Vec::new();
+            if rng.chance(88) {
+                let value = if rng.chance(92) { "yes" } else { "no" };
+                household_events.push(event(&mut rng, EventKind::Broadband, value, start, today));
+            }
+            let broadband = broadband_on(&household_events, today);
+            diesel::insert_into(crate::schema::households::table)
+                .values((
+                    crate::schema::households::id.eq(&household_id),
+                    crate::schema::households::area_id.eq(&area.id),
+                    crate::schema::households::area_path.eq(&area.path),
+                    crate::schema::households::code.eq(format!("{}-{:04}", area.code, number + 1)),
+                    crate::schema::households::address.eq(&address),
+                    crate::schema::households::head_name.eq(&head_name),
+                    crate::schema::households::phone.eq(rng
+                        .chance(60)
+                        .then(|| format!("09{:08}", rng.below(100_000_000)))),
+                    crate::schema::households::search_text
+                        .eq(fold(&format!("{address} {head_name}"))),
+                    crate::schema::households::broadband.eq(broadband.as_str()),
+                    crate::schema::households::last_visited_on
+                        .eq(visit.as_ref().map(|(_, day)| *day)),
+                    crate::schema::households::version.eq(1),
+                    crate::schema::households::created_by.eq(recorder_id),
+                    crate::schema::households::created_at.eq(created),
+                    crate::schema::households::updated_at.eq(created),
+                ))
+                .execute(conn)?;
+            if let Some((visit_id, day)) = &visit {
+                diesel::insert_into(crate::schema::visits::table)
+                    .values((
+                        crate::schema::visits::id.eq(visit_id),
+                        crate::schema::visits::household_id.eq(&household_id),
+                        crate::schema::visits::volunteer_id.eq(volunteer_id),
+                        crate::schema::visits::visited_at
+                            .eq(day.and_hms_opt(9, 0, 0).unwrap_or_default()),
+                        crate::schema::visits::outcome.eq(*rng.pick(&[
+                            "helped",
+                            "helped",
+                            "already_done",
+                            "not_home",
+                            "refused",
+                        ])),
+                        crate::schema::visits::received_at.eq(received(day, &mut rng)),
+                    ))
+                    .execute(conn)?;
+            }
+            insert_events(
+                conn,
+                &household_id,
+                None,
+                &household_events,
+                visit.as_ref().map(|v| v.0.as_str()),
+                recorder_id,
+            )?;
+            totals.households += 1;
+            for someone in people {
+                let resident_id = uuid::Uuid::now_v7().to_string();
+                let adult_on = someone.birth.adult_on();
+                let adult_now = adult_on <= today;
+                let mut events = Vec::new();
+                if adult_now {
+                    adults += 1;
+                    let eid_roll = rng.below(100);
+                    let level = match eid_roll {
+                        0..=59 => Some("level2"),
+                        60..=71 => Some("level1"),
+                        72..=77 => Some("level2_pending"),
+                        _ => None,
+                    };
+                    if let Some(level) = level {
+                        events.push(event(
+                            &mut rng,
+                            EventKind::Eid,
+                            level,
+                            start.max(adult_on),
+                            today,
+                        ));
+                    }
+                    let signature_roll = rng.below(100);
+                    if signature_roll < 25 {
+                        events.push(event(
+                            &mut rng,
+                            EventKind::Signature,
+                            "electronic",
+                            start.max(adult_on),
+                            today,
+                        ));
+                    } else if signature_roll < 40 {
+                        let mut digital = event(
+                            &mut rng,
+                            EventKind::Signature,
+                            "digital",
+                            start.max(adult_on),
+                            today,
+                        );
+                        let years = 1 + rng.below(3);
+                        digital.issued_on = Some(digital.effective_on);
+                        // Some certificates were bought for a year in early 2024 and have lapsed.
+                        digital.expires_on = digital
+                            .effective_on
+                            .checked_add_days(Days::new(365 * years - 1));
+                        events.push(digital);
+                    }
+                }
+                let (presence, since) = if rng.chance(3) {
+                    ("moved_away", Some(rng.date_between(start, today)))
+                } else if someone.birth.effective()
+                    < NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
+                    && rng.chance(10)
+                {
+                    ("deceased", Some(rng.date_between(start, today)))
+                } else {
+                    ("present", None)
+                };
+                let signature = signature_on(&events, today);
+                let signature_kind = signature
+                    .and_then(|e| SignatureKind::parse(&e.value))
+                    .unwrap_or(SignatureKind::None);
+                let created = at(start, &mut rng);
+                diesel::insert_into(crate::schema::residents::table)
+                    .values((
+                        crate::schema::residents::id.eq(&resident_id),
+                        crate::schema::residents::household_id.eq(&household_id),
+                        crate::schema::residents::full_name.eq(&someone.name),
+                        crate::schema::residents::search_text.eq(fold(&someone.name)),
+                        crate::schema::residents::birth_year.eq(someone.birth.year),
+                        crate::schema::residents::birth_month
+                            .eq(someone.birth.month.map(|m| m as i32)),
+                        crate::schema::residents::birth_day.eq(someone.birth.day.map(|d| d as i32)),
+                        crate::schema::residents::birth_date.eq(someone.birth.effective()),
+                        crate::schema::residents::birth_date_estimated
+                            .eq(someone.birth.estimated()),
+                        crate::schema::residents::adult_on.eq(adult_on),
+                        crate::schema::residents::sex.eq(someone.sex),
+                        crate::schema::residents::relation_to_head.eq(someone.relation),
+                        crate::schema::residents::presence.eq(presence),
+                        crate::schema::residents::presence_since.eq(since),
+                        crate::schema::residents::consent.eq(true),
+                        crate::schema::residents::consent_recorded_at.eq(created),
+                        crate::schema::residents::eid_level
+                            .eq(eid_level_on(&events, today).as_str()),
+                        crate::schema::residents::signature.eq(signature_kind.as_str()),
+                        crate::schema::residents::signature_expires_on
+                            .eq(signature.and_then(|e| e.expires_on)),
+                        crate::schema::residents::version.eq(1),
+                        crate::schema::residents::created_by.eq(recorder_id),
+                        crate::schema::residents::created_at.eq(created),
+                        crate::schema::residents::updated_at.eq(created),
+                    ))
+                    .execute(conn)?;
+                insert_events(
+                    conn,
+                    &household_id,
+                    Some(&resident_id),
+                    &events,
+                    visit.as_ref().map(|v| v.0.as_str()),
+                    recorder_id,
+                )?;
+                totals.residents += 1;
+            }
+        }
+        // The official figure sits a little above what volunteers have recorded: people
+        // nobody has visited yet still count in the target.
+        diesel::update(crate::schema::areas::table.find(&area.id))
+            .set((
+                crate::schema::areas::official_adult_population.eq(Some(adults * 108 / 100)),
+                crate::schema::areas::official_household_count
+                    .eq(Some((HOUSEHOLDS_PER_NEIGHBOURHOOD as i64) * 104 / 100)),
+            ))
+            .execute(conn)?;
+        totals.adults += adults;
+    }
+    Ok(totals)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    pub households: usize,
+    pub residents: usize,
+    pub adults: i64,
+}
+
+fn at(start: NaiveDate, rng: &mut Rng) -> NaiveDateTime {
+    rng.date_between(start, today())
+        .and_hms_opt(8 + rng.below(10) as u32, rng.below(60) as u32, 0)
+        .unwrap_or_default()
+        .min(now())
+}
+
+/// Received on the day or up to ten days later (phones sync late), never in the future.
+fn received(day: &NaiveDate, rng: &mut Rng) -> NaiveDateTime {
+    day.checked_add_days(Days::new(rng.below(11)))
+        .unwrap_or(*day)
+        .and_hms_opt(18, rng.below(60) as u32, 0)
+        .unwrap_or_default()
+        .min(now())
+}
+
+fn event(rng: &mut Rng, kind: EventKind, value: &str, from: NaiveDate, to: NaiveDate) -> Event {
+    let effective_on = rng.date_between(from.min(to), to);
+    Event {
+        kind,
+        value: value.to_owned(),
+        effective_on,
+        issued_on: None,
+        expires_on: None,
+        correction: false,
+        received_at: received(&effective_on, rng),
+    }
+}
+
+fn insert_events(
+    conn: &mut DbConnection,
+    household_id: &str,
+    resident_id: Option<&str>,
+    events: &[Event],
+    visit_id: Option<&str>,
+    recorder_id: &str,
+) -> anyhow::Result<()> {
+    for event in events {
+        diesel::insert_into(crate::schema::status_events::table)
+            .values((
+                crate::schema::status_events::id.eq(uuid::Uuid::now_v7().to_string()),
+                crate::schema::status_events::household_id.eq(household_id),
+                crate::schema::status_events::resident_id.eq(resident_id),
+                crate::schema::status_events::kind.eq(event.kind.as_str()),
+                crate::schema::status_events::value.eq(&event.value),
+                crate::schema::status_events::effective_on.eq(event.effective_on),
+                crate::schema::status_events::issued_on.eq(event.issued_on),
+                crate::schema::status_events::expires_on.eq(event.expires_on),
+                crate::schema::status_events::correction.eq(false),
+                crate::schema::status_events::visit_id.eq(visit_id),
+                crate::schema::status_events::recorded_by.eq(recorder_id),
+                crate::schema::status_events::received_at.eq(event.received_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_families() {
+        let reference = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let names = |seed| {
+            let mut rng = Rng(seed);
+            (0..50)
+                .flat_map(|_| family_of(&mut rng, reference))
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(SEED), names(SEED));
+        assert_ne!(names(SEED), names(SEED + 1));
+    }
+
+    #[test]
+    fn families_look_like_households_of_about_three() {
+        let reference = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut rng = Rng(SEED);
+        let people: usize = (0..3000)
+            .map(|_| family_of(&mut rng, reference).len())
+            .sum();
+        let average = people as f64 / 3000.0;
+        assert!((2.5..=3.6).contains(&average), "{average}");
+    }
+}
