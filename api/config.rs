@@ -107,6 +107,8 @@ impl MailSettings {
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    /// Register files (CSV/XLSX) may be larger than JSON bodies.
+    pub max_import_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
     /// `/metrics` is public unless this is false (then it answers 404).
     pub metrics_enabled: bool,
@@ -149,6 +151,7 @@ struct FileSettings {
     refresh_token_ttl_days: Option<u64>,
     password_hash_concurrency: Option<usize>,
     max_body_bytes: Option<usize>,
+    max_import_bytes: Option<usize>,
     cors_allowed_origins: Option<Vec<String>>,
     metrics_enabled: Option<bool>,
     workers: Option<usize>,
@@ -341,6 +344,9 @@ impl Settings {
             max_body_bytes: parse_var(vars, "EID_MAX_BODY_BYTES")?
                 .or(file.max_body_bytes)
                 .unwrap_or(512 * 1024),
+            max_import_bytes: parse_var(vars, "EID_MAX_IMPORT_BYTES")?
+                .or(file.max_import_bytes)
+                .unwrap_or(20 * 1024 * 1024),
             cors_allowed_origins: var("EID_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

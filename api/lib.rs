@@ -11,6 +11,7 @@ pub mod demo;
 pub mod etag;
 pub mod households;
 pub mod i18n;
+pub mod imports;
 pub mod invitations;
 pub mod mail;
 pub mod openapi;

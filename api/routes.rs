@@ -5,8 +5,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    areas, audit, auth, households, invitations, ops, residents, sessions, status, users, visits,
-    volunteers,
+    areas, audit, auth, households, imports, invitations, ops, residents, sessions, status, users,
+    visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(areas::get::get_area)
                 .service(areas::update::update_area)
                 .service(audit::list::list_audit)
+                .service(households::export::export_households)
                 .service(households::list::list_households)
                 .service(households::create::create_household)
                 .service(households::get::get_household)
@@ -57,6 +58,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(status::history::resident_history)
                 .service(status::record::record_status_events)
                 .service(visits::record::record_visit)
-                .service(visits::void::void_visit),
+                .service(visits::void::void_visit)
+                .service(imports::import_households)
+                .service(imports::import_template),
         );
 }

@@ -46,6 +46,8 @@ pub enum Action {
     VisitRecorded,
     VisitVoided,
     StatusRecorded,
+    RegisterImported,
+    RegisterExported,
 }
 
 impl Action {
@@ -81,6 +83,8 @@ impl Action {
         Action::VisitRecorded,
         Action::VisitVoided,
         Action::StatusRecorded,
+        Action::RegisterImported,
+        Action::RegisterExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +120,8 @@ impl Action {
             Action::VisitRecorded => "visit.recorded",
             Action::VisitVoided => "visit.voided",
             Action::StatusRecorded => "status.recorded",
+            Action::RegisterImported => "register.imported",
+            Action::RegisterExported => "register.exported",
         }
     }
 

@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 use crate::i18n::{Lang, Text};
 
 pub use extract::{
-    json_config, path_config, query_config, ApiJson, ApiQuery, IfMatch, JSON_CONTENT_TYPE,
+    declared_length, json_config, path_config, query_config, read_limited, ApiJson, ApiQuery,
+    IfMatch, JSON_CONTENT_TYPE,
 };
 pub use render::{localize_problems, not_found_or_method_not_allowed, RouteTable};
 
@@ -117,6 +118,11 @@ problem_codes! {
         "Không tìm thấy lần thăm hộ", "Visit not found"),
     ResidentErased = ("resident-erased", CONFLICT,
         "Dữ liệu của người này đã bị xoá theo yêu cầu", "This person's data was erased on request"),
+    ImportUnreadable = ("import-unreadable", UNPROCESSABLE_ENTITY,
+        "Không đọc được tệp; hãy dùng CSV (UTF-8) hoặc XLSX theo mẫu",
+        "The file cannot be read; use CSV (UTF-8) or XLSX following the template"),
+    ImportInvalid = ("import-invalid", UNPROCESSABLE_ENTITY,
+        "Tệp có dòng không hợp lệ; không có gì được ghi", "Some rows are invalid; nothing was written"),
     IdTaken = ("id-taken", CONFLICT,
         "Mã định danh này đã được dùng cho bản ghi khác", "This id is already used by another record"),
     HouseholdCodeTaken = ("household-code-taken", CONFLICT,
@@ -172,6 +178,13 @@ impl From<ProblemCode> for ApiError {
 impl ApiError {
     pub fn with_detail(mut self, detail: Text) -> Self {
         self.detail = Some(detail);
+        self
+    }
+
+    /// Adds field errors (kept in pointer order).
+    pub fn with_errors(mut self, errors: impl IntoIterator<Item = FieldError>) -> Self {
+        self.errors.extend(errors);
+        self.errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         self
     }
 

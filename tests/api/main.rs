@@ -10,6 +10,7 @@ mod contract;
 mod errors;
 mod helpers;
 mod households;
+mod imports;
 mod invitations;
 mod mail;
 mod migrations;

@@ -1,0 +1,386 @@
+//! Importing a register into one neighbourhood: every row is checked first; a dry run
+//! reports what would happen and every problem, and a real run writes everything in one
+//! transaction or nothing at all. Importing the same file twice creates nothing new:
+//! households are matched on their register code, people on their citizen-ID hash or, when
+//! there is none, on their folded name and birth date within the household; statuses are
+//! recorded only for people the import creates.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::layout::{read_header, read_row, CellProblem, Column, ImportRow};
+use super::read::{read_rows, Format};
+use crate::areas::Area;
+use crate::audit::{self, Action, Actor, Entry};
+use crate::db::{new_id, now, DbConnection};
+use crate::households::household_search_text;
+use crate::i18n::Text;
+use crate::problem::ApiError;
+use crate::residents::{citizen_id, enum_text, resident_search_text, Relation};
+use crate::schema::{households, residents, status_events};
+use crate::status::derive::{EventKind, SignatureKind};
+use crate::status::{refresh_household, refresh_resident};
+
+/// What an import did, or would do.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub rows: usize,
+    pub households_created: usize,
+    pub households_matched: usize,
+    pub residents_created: usize,
+    pub residents_matched: usize,
+    pub events_created: usize,
+    pub problems: Vec<CellProblem>,
+}
+
+/// Reads and checks a file. `Err` when it cannot be read at all.
+pub fn parse(
+    format: Format,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<(Vec<ImportRow>, Vec<CellProblem>), String> {
+    let rows = read_rows(format, bytes)?;
+    let Some((header, data)) = rows.split_first() else {
+        return Err("the file is empty".into());
+    };
+    let columns = match read_header(header) {
+        Ok(columns) => columns,
+        Err(problems) => return Ok((Vec::new(), problems)),
+    };
+    let mut good = Vec::new();
+    let mut problems = Vec::new();
+    for (index, values) in data.iter().enumerate() {
+        match read_row(index + 2, &columns, values, today) {
+            Ok(row) => good.push(row),
+            Err(mut row_problems) => problems.append(&mut row_problems),
+        }
+    }
+    Ok((good, problems))
+}
+
+/// A resident already known for a household: enough to recognise them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Known {
+    citizen_id_hash: Option<String>,
+    search_text: String,
+    birth: (i32, Option<i32>, Option<i32>),
+}
+
+impl Known {
+    fn of(row: &ImportRow, hash: Option<String>) -> Known {
+        Known {
+            citizen_id_hash: hash,
+            search_text: resident_search_text(&row.full_name),
+            birth: (
+                row.birth.year,
+                row.birth.month.map(|m| m as i32),
+                row.birth.day.map(|d| d as i32),
+            ),
+        }
+    }
+
+    fn same_person(&self, other: &Known) -> bool {
+        match (&self.citizen_id_hash, &other.citizen_id_hash) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.search_text == other.search_text && self.birth == other.birth,
+        }
+    }
+}
+
+struct HouseholdPlan {
+    existing_id: Option<String>,
+    known: Vec<Known>,
+}
+
+/// Checks the rows against the database and, unless `dry_run` or a problem was found,
+/// writes them. Call it inside one transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    conn: &mut DbConnection,
+    area: &Area,
+    rows: &[ImportRow],
+    mut problems: Vec<CellProblem>,
+    dry_run: bool,
+    citizen_key: &[u8],
+    actor: &Actor,
+    format: Format,
+    progress: &dyn Fn(usize),
+) -> Result<Outcome, ApiError> {
+    let mut outcome = Outcome {
+        rows: rows.len()
+            + problems
+                .iter()
+                .map(|p| p.row)
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+        ..Outcome::default()
+    };
+    // Plan: which households exist, who is already known in each.
+    let mut plans: HashMap<String, HouseholdPlan> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for row in rows {
+        if plans.contains_key(&row.household_code) {
+            continue;
+        }
+        let existing: Option<String> = households::table
+            .filter(households::area_id.eq(&area.id))
+            .filter(households::code.eq(&row.household_code))
+            .filter(households::deleted_at.is_null())
+            .select(households::id)
+            .first(conn)
+            .optional()?;
+        let known = match &existing {
+            Some(id) => residents::table
+                .filter(residents::household_id.eq(id))
+                .filter(residents::deleted_at.is_null())
+                .select((
+                    residents::citizen_id_hash,
+                    residents::search_text,
+                    residents::birth_year,
+                    residents::birth_month,
+                    residents::birth_day,
+                ))
+                .load::<(Option<String>, String, i32, Option<i32>, Option<i32>)>(conn)?
+                .into_iter()
+                .map(|(hash, search_text, y, m, d)| Known {
+                    citizen_id_hash: hash,
+                    search_text,
+                    birth: (y, m, d),
+                })
+                .collect(),
+            None => {
+                let first_with_address = rows
+                    .iter()
+                    .filter(|r| r.household_code == row.household_code)
+                    .find(|r| r.address.is_some() && r.head_name.is_some());
+                if first_with_address.is_none() {
+                    problems.push(CellProblem {
+                        row: row.row,
+                        column: Some(Column::Address),
+                        code: "required",
+                        message: Text::owned(
+                            format!("Hộ {} chưa có trong khu phố: cần địa chỉ và tên chủ hộ", row.household_code),
+                            format!("Household {} is new here: its address and head's name are required", row.household_code),
+                        ),
+                    });
+                }
+                Vec::new()
+            }
+        };
+        order.push(row.household_code.clone());
+        plans.insert(
+            row.household_code.clone(),
+            HouseholdPlan {
+                existing_id: existing,
+                known,
+            },
+        );
+    }
+    for plan in plans.values() {
+        if plan.existing_id.is_some() {
+            outcome.households_matched += 1;
+        } else {
+            outcome.households_created += 1;
+        }
+    }
+    // Which rows are new people.
+    let mut new_rows: Vec<(&ImportRow, Option<String>)> = Vec::new();
+    for row in rows {
+        let hash = row
+            .citizen_id
+            .as_deref()
+            .map(|c| citizen_id::keyed_hash(citizen_key, c));
+        let person = Known::of(row, hash.clone());
+        let plan = plans
+            .get_mut(&row.household_code)
+            .ok_or_else(|| ApiError::internal("unplanned household"))?;
+        if plan.known.iter().any(|k| k.same_person(&person)) {
+            outcome.residents_matched += 1;
+        } else {
+            plan.known.push(person);
+            outcome.residents_created += 1;
+            outcome.events_created +=
+                usize::from(row.eid.is_some()) + usize::from(row.signature.is_some());
+            new_rows.push((row, hash));
+        }
+    }
+    problems.sort_by_key(|p| (p.row, p.column.map(|c| c as usize)));
+    outcome.problems = problems;
+    if dry_run || !outcome.problems.is_empty() {
+        return Ok(outcome);
+    }
+
+    // Write.
+    let at = now();
+    let mut household_ids: HashMap<String, String> = HashMap::new();
+    for code in &order {
+        let plan = &plans[code];
+        let id = match &plan.existing_id {
+            Some(id) => id.clone(),
+            None => {
+                let first = rows
+                    .iter()
+                    .filter(|r| &r.household_code == code)
+                    .find(|r| r.address.is_some() && r.head_name.is_some())
+                    .ok_or_else(|| ApiError::internal("planned household without address"))?;
+                let address = first.address.clone().unwrap_or_default();
+                let head_name = first.head_name.clone().unwrap_or_default();
+                let id = new_id();
+                diesel::insert_into(households::table)
+                    .values((
+                        households::id.eq(&id),
+                        households::area_id.eq(&area.id),
+                        households::area_path.eq(&area.path),
+                        households::code.eq(code),
+                        households::address.eq(&address),
+                        households::head_name.eq(&head_name),
+                        households::phone.eq(&first.phone),
+                        households::search_text.eq(household_search_text(&address, &head_name)),
+                        households::version.eq(1),
+                        households::created_by.eq(&actor.user_id),
+                        households::created_at.eq(at),
+                        households::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                if let Some(broadband) = rows
+                    .iter()
+                    .filter(|r| &r.household_code == code)
+                    .find_map(|r| r.broadband)
+                {
+                    insert_event(
+                        conn,
+                        &id,
+                        None,
+                        EventKind::Broadband,
+                        broadband.as_str(),
+                        at.date(),
+                        None,
+                        actor,
+                    )?;
+                    refresh_household(conn, &id)?;
+                }
+                id
+            }
+        };
+        household_ids.insert(code.clone(), id);
+    }
+    for (done, (row, hash)) in new_rows.iter().enumerate() {
+        let household_id = &household_ids[&row.household_code];
+        let id = new_id();
+        diesel::insert_into(residents::table)
+            .values((
+                residents::id.eq(&id),
+                residents::household_id.eq(household_id),
+                residents::full_name.eq(&row.full_name),
+                residents::search_text.eq(resident_search_text(&row.full_name)),
+                residents::birth_year.eq(row.birth.year),
+                residents::birth_month.eq(row.birth.month.map(|m| m as i32)),
+                residents::birth_day.eq(row.birth.day.map(|d| d as i32)),
+                residents::birth_date.eq(row.birth.effective()),
+                residents::birth_date_estimated.eq(row.birth.estimated()),
+                residents::adult_on.eq(row.birth.adult_on()),
+                residents::sex.eq(enum_text(&row.sex)),
+                residents::relation_to_head.eq(enum_text(&row.relation)),
+                residents::consent.eq(row.consent),
+                residents::consent_recorded_at.eq(row.consent.then_some(at)),
+                residents::citizen_id_hash.eq(hash),
+                residents::citizen_id_last4.eq(row.citizen_id.as_deref().map(citizen_id::last4)),
+                residents::version.eq(1),
+                residents::created_by.eq(&actor.user_id),
+                residents::created_at.eq(at),
+                residents::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        let mut with_events = false;
+        if let Some((level, since)) = row.eid {
+            insert_event(
+                conn,
+                household_id,
+                Some(&id),
+                EventKind::Eid,
+                level.as_str(),
+                since,
+                None,
+                actor,
+            )?;
+            with_events = true;
+        }
+        if let Some((kind, since, expires)) = row.signature {
+            let validity = (kind == SignatureKind::Digital).then_some((since, expires));
+            insert_event(
+                conn,
+                household_id,
+                Some(&id),
+                EventKind::Signature,
+                kind.as_str(),
+                since,
+                validity,
+                actor,
+            )?;
+            with_events = true;
+        }
+        if with_events {
+            refresh_resident(conn, &id)?;
+        }
+        if row.relation == Relation::Head {
+            // The register's head of household is the authority for the head's name.
+            diesel::update(
+                households::table
+                    .find(household_id)
+                    .filter(households::head_name.eq("")),
+            )
+            .set(households::head_name.eq(&row.full_name))
+            .execute(conn)?;
+        }
+        progress(done + 1);
+    }
+    audit::record(
+        conn,
+        actor,
+        Entry {
+            action: Action::RegisterImported,
+            entity_id: None,
+            area_id: Some(&area.id),
+            changes: json!({
+                "format": format.as_str(),
+                "rows": outcome.rows,
+                "households_created": outcome.households_created,
+                "residents_created": outcome.residents_created,
+                "events_created": outcome.events_created,
+            }),
+        },
+    )?;
+    Ok(outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_event(
+    conn: &mut DbConnection,
+    household_id: &str,
+    resident_id: Option<&str>,
+    kind: EventKind,
+    value: &str,
+    effective_on: NaiveDate,
+    validity: Option<(NaiveDate, Option<NaiveDate>)>,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    diesel::insert_into(status_events::table)
+        .values((
+            status_events::id.eq(new_id()),
+            status_events::household_id.eq(household_id),
+            status_events::resident_id.eq(resident_id),
+            status_events::kind.eq(kind.as_str()),
+            status_events::value.eq(value),
+            status_events::effective_on.eq(effective_on),
+            status_events::issued_on.eq(validity.map(|(issued, _)| issued)),
+            status_events::expires_on.eq(validity.and_then(|(_, expires)| expires)),
+            status_events::correction.eq(false),
+            status_events::recorded_by.eq(&actor.user_id),
+            status_events::received_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
