@@ -52,6 +52,17 @@ pub enum Command {
     },
     /// Seed the demo data into an empty database.
     SeedDemo,
+    /// Import a household register (CSV or XLSX) into a neighbourhood.
+    Import {
+        /// The file (.csv or .xlsx), in the layout of the template.
+        file: std::path::PathBuf,
+        /// Code of the neighbourhood, e.g. TH-BS-PS-KP01.
+        #[arg(long)]
+        area: String,
+        /// Check and report only; nothing is written.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -66,6 +77,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::CreateAdmin { email, name, area } => {
             create_admin(&settings, &email, &name, area.as_deref())
         }
+        Command::Import {
+            file,
+            area,
+            dry_run,
+        } => import(&settings, &file, &area, dry_run),
         Command::SeedDemo => {
             let state = AppState::build(settings)?;
             report_demo(demo::seed_if_empty(
@@ -198,5 +214,78 @@ fn create_admin(
         Ok(())
     })?;
     tracing::info!(%email, scope = area_code.unwrap_or("national"), "administrator created");
+    Ok(())
+}
+
+fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    area_code: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::imports::read::Format;
+    use crate::imports::run::{parse, run};
+    let format = Format::from_path(file)
+        .ok_or_else(|| anyhow::anyhow!("{}: expected a .csv or .xlsx file", file.display()))?;
+    let bytes = std::fs::read(file)?;
+    let (rows, problems) = parse(format, &bytes, crate::status::today())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let db = Db::connect(&settings.database_location()?, 1)?;
+    db.run_migrations()?;
+    let bar = indicatif::ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let key = settings.secrets.citizen_id_key_bytes().to_vec();
+    let mut conn = db.writer_connection()?;
+    let outcome = conn.transaction::<_, anyhow::Error, _>(|conn| {
+        let area = areas::find_by_code(conn, area_code)?
+            .ok_or_else(|| anyhow::anyhow!("no area has the code '{area_code}'"))?;
+        anyhow::ensure!(
+            area.kind() == Some(areas::AreaKind::Neighbourhood),
+            "{area_code} is not a neighbourhood"
+        );
+        let actor = crate::audit::Actor::new(None, Some("cli"));
+        Ok(run(
+            conn,
+            &area,
+            &rows,
+            problems,
+            dry_run,
+            &key,
+            &actor,
+            format,
+            &|done| bar.set_position(done as u64),
+        )?)
+    })?;
+    bar.finish_and_clear();
+    for problem in &outcome.problems {
+        println!(
+            "row {}{}: {} ({})",
+            problem.row,
+            problem
+                .column
+                .map(|c| format!(", {}", c.key()))
+                .unwrap_or_default(),
+            problem.message.en,
+            problem.code
+        );
+    }
+    println!(
+        "{}{} rows: {} households created, {} matched; {} people created, {} matched; {} status events",
+        if dry_run { "dry run, " } else { "" },
+        outcome.rows,
+        outcome.households_created,
+        outcome.households_matched,
+        outcome.residents_created,
+        outcome.residents_matched,
+        outcome.events_created
+    );
+    anyhow::ensure!(
+        outcome.problems.is_empty(),
+        "{} problems; nothing was written",
+        outcome.problems.len()
+    );
     Ok(())
 }

@@ -21,8 +21,8 @@ use crate::i18n::Text;
 use crate::problem::ApiError;
 use crate::residents::{citizen_id, enum_text, resident_search_text, Relation};
 use crate::schema::{households, residents, status_events};
-use crate::status::derive::{EventKind, SignatureKind};
-use crate::status::{refresh_household, refresh_resident};
+use crate::status::derive::{eid_level_on, signature_on, Event, EventKind, SignatureKind};
+use crate::status::refresh_household;
 
 /// What an import did, or would do.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -270,6 +270,14 @@ pub fn run(
     for (done, (row, hash)) in new_rows.iter().enumerate() {
         let household_id = &household_ids[&row.household_code];
         let id = new_id();
+        // The cached current statuses come from the row's own events, derived in memory:
+        // no read-back per person.
+        let events = row_events(row, at);
+        let today = crate::status::today();
+        let signature = signature_on(&events, today);
+        let signature_kind = signature
+            .and_then(|e| SignatureKind::parse(&e.value))
+            .unwrap_or(SignatureKind::None);
         diesel::insert_into(residents::table)
             .values((
                 residents::id.eq(&id),
@@ -288,42 +296,27 @@ pub fn run(
                 residents::consent_recorded_at.eq(row.consent.then_some(at)),
                 residents::citizen_id_hash.eq(hash),
                 residents::citizen_id_last4.eq(row.citizen_id.as_deref().map(citizen_id::last4)),
+                residents::eid_level.eq(eid_level_on(&events, today).as_str()),
+                residents::signature.eq(signature_kind.as_str()),
+                residents::signature_expires_on.eq(signature.and_then(|e| e.expires_on)),
                 residents::version.eq(1),
                 residents::created_by.eq(&actor.user_id),
                 residents::created_at.eq(at),
                 residents::updated_at.eq(at),
             ))
             .execute(conn)?;
-        let mut with_events = false;
-        if let Some((level, since)) = row.eid {
+        for event in &events {
+            let validity = event.issued_on.map(|issued| (issued, event.expires_on));
             insert_event(
                 conn,
                 household_id,
                 Some(&id),
-                EventKind::Eid,
-                level.as_str(),
-                since,
-                None,
-                actor,
-            )?;
-            with_events = true;
-        }
-        if let Some((kind, since, expires)) = row.signature {
-            let validity = (kind == SignatureKind::Digital).then_some((since, expires));
-            insert_event(
-                conn,
-                household_id,
-                Some(&id),
-                EventKind::Signature,
-                kind.as_str(),
-                since,
+                event.kind,
+                &event.value,
+                event.effective_on,
                 validity,
                 actor,
             )?;
-            with_events = true;
-        }
-        if with_events {
-            refresh_resident(conn, &id)?;
         }
         if row.relation == Relation::Head {
             // The register's head of household is the authority for the head's name.
@@ -354,6 +347,35 @@ pub fn run(
         },
     )?;
     Ok(outcome)
+}
+
+/// The e-ID and signature events a row carries.
+fn row_events(row: &ImportRow, received_at: chrono::NaiveDateTime) -> Vec<Event> {
+    let mut events = Vec::new();
+    if let Some((level, since)) = row.eid {
+        events.push(Event {
+            kind: EventKind::Eid,
+            value: level.as_str().to_owned(),
+            effective_on: since,
+            issued_on: None,
+            expires_on: None,
+            correction: false,
+            received_at,
+        });
+    }
+    if let Some((kind, since, expires)) = row.signature {
+        let digital = kind == SignatureKind::Digital;
+        events.push(Event {
+            kind: EventKind::Signature,
+            value: kind.as_str().to_owned(),
+            effective_on: since,
+            issued_on: digital.then_some(since),
+            expires_on: expires.filter(|_| digital),
+            correction: false,
+            received_at,
+        });
+    }
+    events
 }
 
 #[allow(clippy::too_many_arguments)]
