@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod duplicates;
 pub mod etag;
 pub mod households;
 pub mod i18n;

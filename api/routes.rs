@@ -5,8 +5,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    areas, audit, auth, households, imports, invitations, ops, residents, sessions, status, users,
-    visits, volunteers,
+    areas, audit, auth, duplicates, households, imports, invitations, ops, residents, sessions,
+    status, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -59,6 +59,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(status::record::record_status_events)
                 .service(visits::record::record_visit)
                 .service(visits::void::void_visit)
+                .service(duplicates::list::list_duplicates)
+                .service(duplicates::resolve::merge_duplicate)
+                .service(duplicates::resolve::dismiss_duplicate)
                 .service(imports::import_households)
                 .service(imports::import_template),
         );

@@ -216,6 +216,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    duplicate_pairs (id) {
+        id -> Text,
+        resident_a -> Text,
+        resident_b -> Text,
+        area_path -> Text,
+        reason -> Text,
+        status -> Text,
+        survivor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(visits -> households (household_id));
 diesel::joinable!(status_events -> households (household_id));
@@ -230,6 +245,7 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    duplicate_pairs,
     households,
     residents,
     visits,

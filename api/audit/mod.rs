@@ -48,6 +48,8 @@ pub enum Action {
     StatusRecorded,
     RegisterImported,
     RegisterExported,
+    DuplicateMerged,
+    DuplicateDismissed,
 }
 
 impl Action {
@@ -85,6 +87,8 @@ impl Action {
         Action::StatusRecorded,
         Action::RegisterImported,
         Action::RegisterExported,
+        Action::DuplicateMerged,
+        Action::DuplicateDismissed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +126,8 @@ impl Action {
             Action::StatusRecorded => "status.recorded",
             Action::RegisterImported => "register.imported",
             Action::RegisterExported => "register.exported",
+            Action::DuplicateMerged => "duplicate.merged",
+            Action::DuplicateDismissed => "duplicate.dismissed",
         }
     }
 

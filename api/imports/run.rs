@@ -305,6 +305,7 @@ pub fn run(
                 residents::updated_at.eq(at),
             ))
             .execute(conn)?;
+        crate::duplicates::detect_for(conn, &id)?;
         for event in &events {
             let validity = event.issued_on.map(|issued| (issued, event.expires_on));
             insert_event(

@@ -144,6 +144,7 @@ pub async fn create_resident(
                     changes: json!({"household_id": household.id, "consent": request.consent}),
                 },
             )?;
+            crate::duplicates::detect_for(conn, &id)?;
             find_resident(conn, &scope, &id).map(|(resident, _)| resident)
         })
         .await?;

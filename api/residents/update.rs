@@ -222,6 +222,7 @@ pub async fn update_resident(
                     changes: json!({"changed": changed}),
                 },
             )?;
+            crate::duplicates::detect_for(conn, &current.id)?;
             find_resident(conn, &scope, &current.id).map(|(resident, _)| resident)
         })
         .await?;

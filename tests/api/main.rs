@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod cli;
 mod contract;
+mod duplicates;
 mod errors;
 mod helpers;
 mod households;
