@@ -319,3 +319,122 @@ async fn a_resident_recorded_by_mistake_is_deleted_by_the_head_only() {
     );
     assert_eq!(count(&app, "residents"), 1, "kept as a tombstone");
 }
+
+#[actix_web::test]
+async fn every_resident_endpoint_answers_each_role_inside_and_outside_its_scope() {
+    use crate::helpers::{NATIONAL_ADMIN, OTHER_OFFICIAL};
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let person = json!({"full_name": "Người Thử", "birth_date": "1985", "sex": "male", "relation_to_head": "head"});
+    let inside_home = add_household(&app, &admin, &world.n1, "Trong", "A").await;
+    let outside_home = add_household(&app, &admin, &world.n3, "Ngoài", "B").await;
+    let inside = add_resident(&app, &admin, &inside_home, person.clone()).await;
+    let outside = add_resident(&app, &admin, &outside_home, person.clone()).await;
+    // (caller, read inside, read outside, may erase or delete inside)
+    let cases = [
+        (NATIONAL_ADMIN, 200, 200, true),
+        (WARD_ADMIN, 200, 404, true),
+        (HEAD, 200, 404, true),
+        (VOLUNTEER, 200, 404, false),
+        (OFFICIAL, 403, 403, false),
+        (OTHER_OFFICIAL, 403, 403, false),
+    ];
+    for (email, read_inside, read_outside, manages) in cases {
+        let token = app.token_for(email).await;
+        for (target, home, expected) in [
+            (&inside, &inside_home, read_inside),
+            (&outside, &outside_home, read_outside),
+        ] {
+            let who = format!("{email} on {target}");
+            assert_eq!(
+                app.get(&format!("/api/v1/residents/{target}"), Some(&token))
+                    .await
+                    .status,
+                expected,
+                "GET {who}"
+            );
+            assert_eq!(
+                app.get(
+                    &format!("/api/v1/residents/{target}/status-events"),
+                    Some(&token)
+                )
+                .await
+                .status,
+                expected,
+                "history {who}"
+            );
+            let patch = app
+                .patch(
+                    &format!("/api/v1/residents/{target}"),
+                    Some(&token),
+                    Some("\"999\""),
+                    &json!({"consent": true}),
+                )
+                .await;
+            assert_eq!(
+                patch.status,
+                if expected == 200 { 412 } else { expected },
+                "PATCH {who}"
+            );
+            let create = app
+                .post(
+                    &format!("/api/v1/households/{home}/residents"),
+                    Some(&token),
+                    &person,
+                )
+                .await;
+            assert_eq!(
+                create.status,
+                if expected == 200 { 201 } else { expected },
+                "create {who}"
+            );
+            if expected != 200 {
+                assert_eq!(
+                    app.post(
+                        &format!("/api/v1/residents/{target}/erase"),
+                        Some(&token),
+                        &json!({})
+                    )
+                    .await
+                    .status,
+                    expected,
+                    "erase {who}"
+                );
+                assert_eq!(
+                    app.delete(&format!("/api/v1/residents/{target}"), Some(&token))
+                        .await
+                        .status,
+                    expected,
+                    "delete {who}"
+                );
+            }
+        }
+        if !manages && read_inside == 200 {
+            assert_eq!(
+                app.post(
+                    &format!("/api/v1/residents/{inside}/erase"),
+                    Some(&token),
+                    &json!({})
+                )
+                .await
+                .status,
+                403,
+                "erase {email}"
+            );
+            assert_eq!(
+                app.delete(&format!("/api/v1/residents/{inside}"), Some(&token))
+                    .await
+                    .status,
+                403,
+                "delete {email}"
+            );
+        }
+        let list = app.get("/api/v1/residents", Some(&token)).await;
+        assert_eq!(
+            list.status,
+            if read_inside == 403 { 403 } else { 200 },
+            "list {email}"
+        );
+    }
+}
