@@ -1,6 +1,7 @@
 //! Search that ignores Vietnamese diacritics and case: names and addresses are stored
-//! folded ("Nguyễn Văn Ánh" → "nguyen van anh", "Đông" → "dong"), queries are folded the
-//! same way, and every word of the query must occur.
+//! folded ("Nguyễn Văn Ánh" → " nguyen van anh", "Đông" → " dong"), queries are folded the
+//! same way, and every word of the query must begin a word of the text: "anh" finds "Ánh"
+//! and "Anh Thư" but not "Thanh".
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -18,8 +19,14 @@ pub fn fold(text: &str) -> String {
     stripped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The folded words of a query, each as a `LIKE` pattern (wildcards in the input escaped
-/// with `\`).
+/// What a text is stored as for search: folded, with a leading space so that every word,
+/// the first included, follows a space.
+pub fn search_key(text: &str) -> String {
+    format!(" {}", fold(text))
+}
+
+/// The folded words of a query, each as a `LIKE` pattern matching the start of a word of a
+/// `search_key` (wildcards in the input escaped with `\`).
 pub fn like_patterns(query: &str) -> Vec<String> {
     fold(query)
         .split(' ')
@@ -30,7 +37,7 @@ pub fn like_patterns(query: &str) -> Vec<String> {
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            format!("%{escaped}%")
+            format!("% {escaped}%")
         })
         .collect()
 }
@@ -52,8 +59,9 @@ mod tests {
 
     #[test]
     fn query_words_become_escaped_like_patterns() {
-        assert_eq!(like_patterns("Nguyen  ánh"), vec!["%nguyen%", "%anh%"]);
-        assert_eq!(like_patterns("50%_x"), vec!["%50\\%\\_x%"]);
+        assert_eq!(like_patterns("Nguyen  ánh"), vec!["% nguyen%", "% anh%"]);
+        assert_eq!(like_patterns("50%_x"), vec!["% 50\\%\\_x%"]);
+        assert_eq!(search_key("Đông Hồ"), " dong ho");
         assert!(like_patterns("   ").is_empty());
     }
 }

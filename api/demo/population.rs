@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use crate::areas::Area;
 use crate::db::{now, DbConnection};
 use crate::residents::birth::BirthDate;
-use crate::search::fold;
+use crate::search::search_key;
 use crate::status::derive::{
     broadband_on, eid_level_on, signature_on, Event, EventKind, SignatureKind,
 };
@@ -118,6 +118,12 @@ fn person(
             Some(1 + rng.below(28) as u32),
         )
     };
+    // A baby of this year may not be born yet on a given date of it: take last year then.
+    let birth = if birth.effective() > reference {
+        BirthDate::from_parts(year - 1, birth.month, birth.day)
+    } else {
+        birth
+    };
     Person {
         name: format!("{family} {middle} {given}"),
         birth,
@@ -196,7 +202,7 @@ pub fn seed(
                         .chance(60)
                         .then(|| format!("09{:08}", rng.below(100_000_000)))),
                     crate::schema::households::search_text
-                        .eq(fold(&format!("{address} {head_name}"))),
+                        .eq(search_key(&format!("{address} {head_name}"))),
                     crate::schema::households::broadband.eq(broadband.as_str()),
                     crate::schema::households::last_visited_on
                         .eq(visit.as_ref().map(|(_, day)| *day)),
@@ -303,7 +309,7 @@ pub fn seed(
                         crate::schema::residents::id.eq(&resident_id),
                         crate::schema::residents::household_id.eq(&household_id),
                         crate::schema::residents::full_name.eq(&someone.name),
-                        crate::schema::residents::search_text.eq(fold(&someone.name)),
+                        crate::schema::residents::search_text.eq(search_key(&someone.name)),
                         crate::schema::residents::birth_year.eq(someone.birth.year),
                         crate::schema::residents::birth_month
                             .eq(someone.birth.month.map(|m| m as i32)),

@@ -20,7 +20,7 @@ use crate::auth::{role_forbidden, Caller, Role};
 use crate::db::DbConnection;
 use crate::problem::{ApiError, ProblemCode};
 use crate::schema::{households, volunteer_assignments};
-use crate::search::fold;
+use crate::search::search_key;
 use crate::status::derive::Broadband;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -82,7 +82,7 @@ impl TryFrom<Household> for HouseholdResponse {
 
 /// What search matches for a household: its address and its head's name, folded.
 pub fn household_search_text(address: &str, head_name: &str) -> String {
-    fold(&format!("{address} {head_name}"))
+    search_key(&format!("{address} {head_name}"))
 }
 
 /// Which neighbourhoods' records a caller works on.

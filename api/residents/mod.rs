@@ -24,7 +24,7 @@ use crate::households::{Household, RecordScope};
 use crate::i18n::Text;
 use crate::problem::{ApiError, FieldError, ProblemCode};
 use crate::schema::{households, residents};
-use crate::search::fold;
+use crate::search::search_key;
 use crate::status::derive::{EidLevel, SignatureKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -185,7 +185,7 @@ pub fn find_resident(
 }
 
 pub fn resident_search_text(full_name: &str) -> String {
-    fold(full_name)
+    search_key(full_name)
 }
 
 /// Presence and its date go together: a date for moved away or deceased (not before the
