@@ -18,3 +18,6 @@ CREATE TABLE duplicate_pairs (
     UNIQUE (resident_a, resident_b)
 );
 CREATE INDEX duplicate_pairs_area_path ON duplicate_pairs (area_path);
+
+-- Finding a possible second record of a person must not scan every resident.
+CREATE INDEX residents_search_text_birth_date ON residents (search_text, birth_date);
