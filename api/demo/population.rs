@@ -10,12 +10,11 @@ use diesel::prelude::*;
 
 use crate::areas::Area;
 use crate::db::{now, DbConnection};
+use crate::households::{insert_household, NewHousehold};
 use crate::residents::birth::BirthDate;
-use crate::search::search_key;
-use crate::status::derive::{
-    broadband_on, eid_level_on, signature_on, Event, EventKind, SignatureKind,
-};
-use crate::status::today;
+use crate::residents::{insert_resident, CurrentStatus, NewResident};
+use crate::status::derive::{broadband_on, Event, EventKind};
+use crate::status::{insert_event_row, today, EventRecord};
 
 pub const SEED: u64 = 0x5048_5553_4f4e_2025;
 pub const HOUSEHOLDS_PER_NEIGHBOURHOOD: usize = 375;
@@ -190,28 +189,25 @@ pub fn seed(
                 household_events.push(event(&mut rng, EventKind::Broadband, value, start, today));
             }
             let broadband = broadband_on(&household_events, today);
-            diesel::insert_into(crate::schema::households::table)
-                .values((
-                    crate::schema::households::id.eq(&household_id),
-                    crate::schema::households::area_id.eq(&area.id),
-                    crate::schema::households::area_path.eq(&area.path),
-                    crate::schema::households::code.eq(format!("{}-{:04}", area.code, number + 1)),
-                    crate::schema::households::address.eq(&address),
-                    crate::schema::households::head_name.eq(&head_name),
-                    crate::schema::households::phone.eq(rng
-                        .chance(60)
-                        .then(|| format!("09{:08}", rng.below(100_000_000)))),
-                    crate::schema::households::search_text
-                        .eq(search_key(&format!("{address} {head_name}"))),
-                    crate::schema::households::broadband.eq(broadband.as_str()),
-                    crate::schema::households::last_visited_on
-                        .eq(visit.as_ref().map(|(_, day)| *day)),
-                    crate::schema::households::version.eq(1),
-                    crate::schema::households::created_by.eq(recorder_id),
-                    crate::schema::households::created_at.eq(created),
-                    crate::schema::households::updated_at.eq(created),
-                ))
-                .execute(conn)?;
+            let code = format!("{}-{:04}", area.code, number + 1);
+            let phone = rng
+                .chance(60)
+                .then(|| format!("09{:08}", rng.below(100_000_000)));
+            insert_household(
+                conn,
+                NewHousehold {
+                    id: &household_id,
+                    area,
+                    code: Some(&code),
+                    address: &address,
+                    head_name: &head_name,
+                    phone: phone.as_deref(),
+                    broadband,
+                    last_visited_on: visit.as_ref().map(|(_, day)| *day),
+                    created_by: Some(recorder_id),
+                    created_at: created,
+                },
+            )?;
             if let Some((visit_id, day)) = &visit {
                 diesel::insert_into(crate::schema::visits::table)
                     .values((
@@ -299,42 +295,25 @@ pub fn seed(
                 } else {
                     ("present", None)
                 };
-                let signature = signature_on(&events, today);
-                let signature_kind = signature
-                    .and_then(|e| SignatureKind::parse(&e.value))
-                    .unwrap_or(SignatureKind::None);
                 let created = at(start, &mut rng);
-                diesel::insert_into(crate::schema::residents::table)
-                    .values((
-                        crate::schema::residents::id.eq(&resident_id),
-                        crate::schema::residents::household_id.eq(&household_id),
-                        crate::schema::residents::full_name.eq(&someone.name),
-                        crate::schema::residents::search_text.eq(search_key(&someone.name)),
-                        crate::schema::residents::birth_year.eq(someone.birth.year),
-                        crate::schema::residents::birth_month
-                            .eq(someone.birth.month.map(|m| m as i32)),
-                        crate::schema::residents::birth_day.eq(someone.birth.day.map(|d| d as i32)),
-                        crate::schema::residents::birth_date.eq(someone.birth.effective()),
-                        crate::schema::residents::birth_date_estimated
-                            .eq(someone.birth.estimated()),
-                        crate::schema::residents::adult_on.eq(adult_on),
-                        crate::schema::residents::sex.eq(someone.sex),
-                        crate::schema::residents::relation_to_head.eq(someone.relation),
-                        crate::schema::residents::presence.eq(presence),
-                        crate::schema::residents::presence_since.eq(since),
-                        crate::schema::residents::consent.eq(true),
-                        crate::schema::residents::consent_recorded_at.eq(created),
-                        crate::schema::residents::eid_level
-                            .eq(eid_level_on(&events, today).as_str()),
-                        crate::schema::residents::signature.eq(signature_kind.as_str()),
-                        crate::schema::residents::signature_expires_on
-                            .eq(signature.and_then(|e| e.expires_on)),
-                        crate::schema::residents::version.eq(1),
-                        crate::schema::residents::created_by.eq(recorder_id),
-                        crate::schema::residents::created_at.eq(created),
-                        crate::schema::residents::updated_at.eq(created),
-                    ))
-                    .execute(conn)?;
+                insert_resident(
+                    conn,
+                    NewResident {
+                        id: &resident_id,
+                        household_id: &household_id,
+                        full_name: &someone.name,
+                        birth: someone.birth,
+                        sex: someone.sex,
+                        relation_to_head: someone.relation,
+                        presence,
+                        presence_since: since,
+                        consent: true,
+                        citizen_id: None,
+                        status: CurrentStatus::from_events(&events, today),
+                        created_by: Some(recorder_id),
+                        created_at: created,
+                    },
+                )?;
                 insert_events(
                     conn,
                     &household_id,
@@ -405,22 +384,15 @@ fn insert_events(
     recorder_id: &str,
 ) -> anyhow::Result<()> {
     for event in events {
-        diesel::insert_into(crate::schema::status_events::table)
-            .values((
-                crate::schema::status_events::id.eq(uuid::Uuid::now_v7().to_string()),
-                crate::schema::status_events::household_id.eq(household_id),
-                crate::schema::status_events::resident_id.eq(resident_id),
-                crate::schema::status_events::kind.eq(event.kind.as_str()),
-                crate::schema::status_events::value.eq(&event.value),
-                crate::schema::status_events::effective_on.eq(event.effective_on),
-                crate::schema::status_events::issued_on.eq(event.issued_on),
-                crate::schema::status_events::expires_on.eq(event.expires_on),
-                crate::schema::status_events::correction.eq(false),
-                crate::schema::status_events::visit_id.eq(visit_id),
-                crate::schema::status_events::recorded_by.eq(recorder_id),
-                crate::schema::status_events::received_at.eq(event.received_at),
-            ))
-            .execute(conn)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let record = EventRecord {
+            id: &id,
+            household_id,
+            resident_id,
+            visit_id,
+            recorded_by: Some(recorder_id),
+        };
+        insert_event_row(conn, record, event)?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{find_household, household_search_text, id_or_new, HouseholdResponse, RecordScope};
+use super::{find_household, id_or_new, HouseholdResponse, RecordScope};
 use crate::areas::{find_in_scope, AreaKind};
 use crate::audit::{self, Action, Entry};
 use crate::auth::sessions::ClientInfo;
@@ -132,23 +132,19 @@ fn insert_household(
             return Err(ProblemCode::HouseholdCodeTaken.into());
         }
     }
-    let at = now();
-    diesel::insert_into(households::table)
-        .values((
-            households::id.eq(id),
-            households::area_id.eq(&area.id),
-            households::area_path.eq(&area.path),
-            households::code.eq(&request.code),
-            households::address.eq(request.address.trim()),
-            households::head_name.eq(request.head_name.trim()),
-            households::phone.eq(&request.phone),
-            households::search_text.eq(household_search_text(&request.address, &request.head_name)),
-            households::broadband.eq("unknown"),
-            households::version.eq(1),
-            households::created_by.eq(&caller.user_id),
-            households::created_at.eq(at),
-            households::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
+    super::insert_household(
+        conn,
+        super::NewHousehold {
+            id,
+            area,
+            code: request.code.as_deref(),
+            address: &request.address,
+            head_name: &request.head_name,
+            phone: request.phone.as_deref(),
+            broadband: crate::status::derive::Broadband::Unknown,
+            last_visited_on: None,
+            created_by: Some(&caller.user_id),
+            created_at: now(),
+        },
+    )
 }

@@ -85,6 +85,45 @@ pub fn household_search_text(address: &str, head_name: &str) -> String {
     search_key(&format!("{address} {head_name}"))
 }
 
+/// What a new household needs; the caller has checked scope and uniqueness.
+pub struct NewHousehold<'a> {
+    pub id: &'a str,
+    pub area: &'a crate::areas::Area,
+    pub code: Option<&'a str>,
+    pub address: &'a str,
+    pub head_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub broadband: Broadband,
+    pub last_visited_on: Option<NaiveDate>,
+    pub created_by: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a household (the API, the import and the demo all create them here).
+pub fn insert_household(conn: &mut DbConnection, new: NewHousehold) -> Result<(), ApiError> {
+    let address = new.address.trim();
+    let head_name = new.head_name.trim();
+    diesel::insert_into(households::table)
+        .values((
+            households::id.eq(new.id),
+            households::area_id.eq(&new.area.id),
+            households::area_path.eq(&new.area.path),
+            households::code.eq(new.code),
+            households::address.eq(address),
+            households::head_name.eq(head_name),
+            households::phone.eq(new.phone),
+            households::search_text.eq(household_search_text(address, head_name)),
+            households::broadband.eq(new.broadband.as_str()),
+            households::last_visited_on.eq(new.last_visited_on),
+            households::version.eq(1),
+            households::created_by.eq(new.created_by),
+            households::created_at.eq(new.created_at),
+            households::updated_at.eq(new.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Which neighbourhoods' records a caller works on.
 #[derive(Debug, Clone)]
 pub enum RecordScope {

@@ -16,13 +16,16 @@ use super::read::{read_rows, Format};
 use crate::areas::Area;
 use crate::audit::{self, Action, Actor, Entry};
 use crate::db::{new_id, now, DbConnection};
-use crate::households::household_search_text;
+use crate::households::{insert_household, NewHousehold};
 use crate::i18n::Text;
 use crate::problem::ApiError;
-use crate::residents::{citizen_id, enum_text, resident_search_text, Relation};
-use crate::schema::{households, residents, status_events};
-use crate::status::derive::{eid_level_on, signature_on, Event, EventKind, SignatureKind};
-use crate::status::refresh_household;
+use crate::residents::{
+    citizen_id, enum_text, insert_resident, resident_search_text, CurrentStatus, NewResident,
+    Relation,
+};
+use crate::schema::{households, residents};
+use crate::status::derive::{Broadband, Event, EventKind, SignatureKind};
+use crate::status::{insert_event_row, refresh_household, EventRecord};
 
 /// What an import did, or would do.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -229,37 +232,36 @@ pub fn run(
                 let address = first.address.clone().unwrap_or_default();
                 let head_name = first.head_name.clone().unwrap_or_default();
                 let id = new_id();
-                diesel::insert_into(households::table)
-                    .values((
-                        households::id.eq(&id),
-                        households::area_id.eq(&area.id),
-                        households::area_path.eq(&area.path),
-                        households::code.eq(code),
-                        households::address.eq(&address),
-                        households::head_name.eq(&head_name),
-                        households::phone.eq(&first.phone),
-                        households::search_text.eq(household_search_text(&address, &head_name)),
-                        households::version.eq(1),
-                        households::created_by.eq(&actor.user_id),
-                        households::created_at.eq(at),
-                        households::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                insert_household(
+                    conn,
+                    NewHousehold {
+                        id: &id,
+                        area,
+                        code: Some(code),
+                        address: &address,
+                        head_name: &head_name,
+                        phone: first.phone.as_deref(),
+                        broadband: Broadband::Unknown,
+                        last_visited_on: None,
+                        created_by: actor.user_id.as_deref(),
+                        created_at: at,
+                    },
+                )?;
                 if let Some(broadband) = rows
                     .iter()
                     .filter(|r| &r.household_code == code)
                     .find_map(|r| r.broadband)
                 {
-                    insert_event(
-                        conn,
-                        &id,
-                        None,
-                        EventKind::Broadband,
-                        broadband.as_str(),
-                        at.date(),
-                        None,
-                        actor,
-                    )?;
+                    let event = Event {
+                        kind: EventKind::Broadband,
+                        value: broadband.as_str().to_owned(),
+                        effective_on: at.date(),
+                        issued_on: None,
+                        expires_on: None,
+                        correction: false,
+                        received_at: at,
+                    };
+                    insert_event_row(conn, event_record(&new_id(), &id, None, actor), &event)?;
                     refresh_household(conn, &id)?;
                 }
                 id
@@ -273,50 +275,31 @@ pub fn run(
         // The cached current statuses come from the row's own events, derived in memory:
         // no read-back per person.
         let events = row_events(row, at);
-        let today = crate::status::today();
-        let signature = signature_on(&events, today);
-        let signature_kind = signature
-            .and_then(|e| SignatureKind::parse(&e.value))
-            .unwrap_or(SignatureKind::None);
-        diesel::insert_into(residents::table)
-            .values((
-                residents::id.eq(&id),
-                residents::household_id.eq(household_id),
-                residents::full_name.eq(&row.full_name),
-                residents::search_text.eq(resident_search_text(&row.full_name)),
-                residents::birth_year.eq(row.birth.year),
-                residents::birth_month.eq(row.birth.month.map(|m| m as i32)),
-                residents::birth_day.eq(row.birth.day.map(|d| d as i32)),
-                residents::birth_date.eq(row.birth.effective()),
-                residents::birth_date_estimated.eq(row.birth.estimated()),
-                residents::adult_on.eq(row.birth.adult_on()),
-                residents::sex.eq(enum_text(&row.sex)),
-                residents::relation_to_head.eq(enum_text(&row.relation)),
-                residents::consent.eq(row.consent),
-                residents::consent_recorded_at.eq(row.consent.then_some(at)),
-                residents::citizen_id_hash.eq(hash),
-                residents::citizen_id_last4.eq(row.citizen_id.as_deref().map(citizen_id::last4)),
-                residents::eid_level.eq(eid_level_on(&events, today).as_str()),
-                residents::signature.eq(signature_kind.as_str()),
-                residents::signature_expires_on.eq(signature.and_then(|e| e.expires_on)),
-                residents::version.eq(1),
-                residents::created_by.eq(&actor.user_id),
-                residents::created_at.eq(at),
-                residents::updated_at.eq(at),
-            ))
-            .execute(conn)?;
+        let last4 = row.citizen_id.as_deref().map(citizen_id::last4);
+        insert_resident(
+            conn,
+            NewResident {
+                id: &id,
+                household_id,
+                full_name: &row.full_name,
+                birth: row.birth,
+                sex: &enum_text(&row.sex),
+                relation_to_head: &enum_text(&row.relation),
+                presence: "present",
+                presence_since: None,
+                consent: row.consent,
+                citizen_id: hash.as_deref().zip(last4.as_deref()),
+                status: CurrentStatus::from_events(&events, crate::status::today()),
+                created_by: actor.user_id.as_deref(),
+                created_at: at,
+            },
+        )?;
         crate::duplicates::detect_for(conn, &id)?;
         for event in &events {
-            let validity = event.issued_on.map(|issued| (issued, event.expires_on));
-            insert_event(
+            insert_event_row(
                 conn,
-                household_id,
-                Some(&id),
-                event.kind,
-                &event.value,
-                event.effective_on,
-                validity,
-                actor,
+                event_record(&new_id(), household_id, Some(&id), actor),
+                event,
             )?;
         }
         if row.relation == Relation::Head {
@@ -379,31 +362,17 @@ fn row_events(row: &ImportRow, received_at: chrono::NaiveDateTime) -> Vec<Event>
     events
 }
 
-#[allow(clippy::too_many_arguments)]
-fn insert_event(
-    conn: &mut DbConnection,
-    household_id: &str,
-    resident_id: Option<&str>,
-    kind: EventKind,
-    value: &str,
-    effective_on: NaiveDate,
-    validity: Option<(NaiveDate, Option<NaiveDate>)>,
-    actor: &Actor,
-) -> Result<(), ApiError> {
-    diesel::insert_into(status_events::table)
-        .values((
-            status_events::id.eq(new_id()),
-            status_events::household_id.eq(household_id),
-            status_events::resident_id.eq(resident_id),
-            status_events::kind.eq(kind.as_str()),
-            status_events::value.eq(value),
-            status_events::effective_on.eq(effective_on),
-            status_events::issued_on.eq(validity.map(|(issued, _)| issued)),
-            status_events::expires_on.eq(validity.and_then(|(_, expires)| expires)),
-            status_events::correction.eq(false),
-            status_events::recorded_by.eq(&actor.user_id),
-            status_events::received_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
+fn event_record<'a>(
+    id: &'a str,
+    household_id: &'a str,
+    resident_id: Option<&'a str>,
+    actor: &'a Actor,
+) -> EventRecord<'a> {
+    EventRecord {
+        id,
+        household_id,
+        resident_id,
+        visit_id: None,
+        recorded_by: actor.user_id.as_deref(),
+    }
 }

@@ -11,7 +11,7 @@ use validator::Validate;
 use super::birth::BirthDate;
 use super::{
     birth_error, check_presence, citizen_id, citizen_id_error, enum_text, find_resident,
-    resident_search_text, Presence, Relation, ResidentResponse, Sex,
+    insert_resident, CurrentStatus, NewResident, Presence, Relation, ResidentResponse, Sex,
 };
 use crate::audit::{self, Action, Entry};
 use crate::auth::sessions::ClientInfo;
@@ -106,33 +106,26 @@ pub async fn create_resident(
             if taken > 0 {
                 return Err(ProblemCode::IdTaken.into());
             }
-            let at = now();
-            diesel::insert_into(residents::table)
-                .values((
-                    residents::id.eq(&id),
-                    residents::household_id.eq(&household.id),
-                    residents::full_name.eq(request.full_name.trim()),
-                    residents::search_text.eq(resident_search_text(&request.full_name)),
-                    residents::birth_year.eq(birth.year),
-                    residents::birth_month.eq(birth.month.map(|m| m as i32)),
-                    residents::birth_day.eq(birth.day.map(|d| d as i32)),
-                    residents::birth_date.eq(birth.effective()),
-                    residents::birth_date_estimated.eq(birth.estimated()),
-                    residents::adult_on.eq(birth.adult_on()),
-                    residents::sex.eq(enum_text(&request.sex)),
-                    residents::relation_to_head.eq(enum_text(&request.relation_to_head)),
-                    residents::presence.eq(enum_text(&presence)),
-                    residents::presence_since.eq(request.presence_since),
-                    residents::consent.eq(request.consent),
-                    residents::consent_recorded_at.eq(request.consent.then_some(at)),
-                    residents::citizen_id_hash.eq(citizen_hash.as_ref().map(|(h, _)| h.clone())),
-                    residents::citizen_id_last4.eq(citizen_hash.as_ref().map(|(_, l)| l.clone())),
-                    residents::version.eq(1),
-                    residents::created_by.eq(&caller.user_id),
-                    residents::created_at.eq(at),
-                    residents::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+            insert_resident(
+                conn,
+                NewResident {
+                    id: &id,
+                    household_id: &household.id,
+                    full_name: &request.full_name,
+                    birth,
+                    sex: &enum_text(&request.sex),
+                    relation_to_head: &enum_text(&request.relation_to_head),
+                    presence: &enum_text(&presence),
+                    presence_since: request.presence_since,
+                    consent: request.consent,
+                    citizen_id: citizen_hash
+                        .as_ref()
+                        .map(|(hash, last4)| (hash.as_str(), last4.as_str())),
+                    status: CurrentStatus::from_events(&[], today),
+                    created_by: Some(&caller.user_id),
+                    created_at: now(),
+                },
+            )?;
             // Personal values stay out of the append-only log: erasure could not reach them.
             audit::record(
                 conn,

@@ -164,6 +164,84 @@ impl TryFrom<Resident> for ResidentResponse {
     }
 }
 
+/// The current statuses kept on a resident's row, derived from their events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentStatus {
+    pub eid_level: EidLevel,
+    pub signature: SignatureKind,
+    pub signature_expires_on: Option<NaiveDate>,
+}
+
+impl CurrentStatus {
+    pub fn from_events(events: &[crate::status::derive::Event], today: NaiveDate) -> CurrentStatus {
+        use crate::status::derive::{eid_level_on, signature_on};
+        let signature = signature_on(events, today);
+        let kind = signature
+            .and_then(|e| SignatureKind::parse(&e.value))
+            .unwrap_or(SignatureKind::None);
+        CurrentStatus {
+            eid_level: eid_level_on(events, today),
+            signature: kind,
+            signature_expires_on: signature
+                .and_then(|e| e.expires_on)
+                .filter(|_| kind == SignatureKind::Digital),
+        }
+    }
+}
+
+/// What a new resident needs; the caller has checked scope and input.
+pub struct NewResident<'a> {
+    pub id: &'a str,
+    pub household_id: &'a str,
+    pub full_name: &'a str,
+    pub birth: BirthDate,
+    pub sex: &'a str,
+    pub relation_to_head: &'a str,
+    pub presence: &'a str,
+    pub presence_since: Option<NaiveDate>,
+    pub consent: bool,
+    /// The keyed hash of the citizen ID and its last 4 digits.
+    pub citizen_id: Option<(&'a str, &'a str)>,
+    pub status: CurrentStatus,
+    pub created_by: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a resident (the API, the import and the demo all create them here).
+pub fn insert_resident(conn: &mut DbConnection, new: NewResident) -> Result<(), ApiError> {
+    let full_name = new.full_name.trim();
+    diesel::insert_into(residents::table)
+        .values((
+            residents::id.eq(new.id),
+            residents::household_id.eq(new.household_id),
+            residents::full_name.eq(full_name),
+            residents::search_text.eq(resident_search_text(full_name)),
+            residents::birth_year.eq(new.birth.year),
+            residents::birth_month.eq(new.birth.month.map(|m| m as i32)),
+            residents::birth_day.eq(new.birth.day.map(|d| d as i32)),
+            residents::birth_date.eq(new.birth.effective()),
+            residents::birth_date_estimated.eq(new.birth.estimated()),
+            residents::adult_on.eq(new.birth.adult_on()),
+            residents::sex.eq(new.sex),
+            residents::relation_to_head.eq(new.relation_to_head),
+            residents::presence.eq(new.presence),
+            residents::presence_since.eq(new.presence_since),
+            residents::consent.eq(new.consent),
+            residents::consent_recorded_at.eq(new.consent.then_some(new.created_at)),
+            residents::citizen_id_hash.eq(new.citizen_id.map(|(hash, _)| hash)),
+            residents::citizen_id_last4.eq(new.citizen_id.map(|(_, last4)| last4)),
+            residents::eid_level.eq(new.status.eid_level.as_str()),
+            residents::signature.eq(new.status.signature.as_str()),
+            residents::signature_expires_on.eq(new.status.signature_expires_on),
+            residents::version.eq(1),
+            residents::created_by.eq(new.created_by),
+            residents::created_at.eq(new.created_at),
+            residents::updated_at.eq(new.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A live resident of a live household in the caller's record scope, with the household,
 /// or `resident-not-found`.
 pub fn find_resident(

@@ -268,6 +268,40 @@ pub fn check_events(
     }
 }
 
+/// Where an event is stored and who recorded it.
+pub struct EventRecord<'a> {
+    pub id: &'a str,
+    pub household_id: &'a str,
+    pub resident_id: Option<&'a str>,
+    pub visit_id: Option<&'a str>,
+    pub recorded_by: Option<&'a str>,
+}
+
+/// Inserts one event (the API, the import and the demo all record them here).
+pub fn insert_event_row(
+    conn: &mut DbConnection,
+    record: EventRecord,
+    event: &Event,
+) -> Result<(), ApiError> {
+    diesel::insert_into(status_events::table)
+        .values((
+            status_events::id.eq(record.id),
+            status_events::household_id.eq(record.household_id),
+            status_events::resident_id.eq(record.resident_id),
+            status_events::kind.eq(event.kind.as_str()),
+            status_events::value.eq(&event.value),
+            status_events::effective_on.eq(event.effective_on),
+            status_events::issued_on.eq(event.issued_on),
+            status_events::expires_on.eq(event.expires_on),
+            status_events::correction.eq(event.correction),
+            status_events::visit_id.eq(record.visit_id),
+            status_events::recorded_by.eq(record.recorded_by),
+            status_events::received_at.eq(event.received_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Inserts checked events (with the visit they came from) and refreshes what they change.
 pub fn insert_events(
     conn: &mut DbConnection,
@@ -287,23 +321,26 @@ pub fn insert_events(
         }
         let digital =
             event.kind == EventKind::Signature && event.value == SignatureKind::Digital.as_str();
-        diesel::insert_into(status_events::table)
-            .values((
-                status_events::id.eq(&id),
-                status_events::household_id.eq(&household.id),
-                status_events::resident_id.eq(event.resident_id.map(|r| r.to_string())),
-                status_events::kind.eq(event.kind.as_str()),
-                status_events::value.eq(&event.value),
-                status_events::effective_on.eq(event.effective_on),
-                status_events::issued_on
-                    .eq(digital.then(|| event.issued_on.unwrap_or(event.effective_on))),
-                status_events::expires_on.eq(event.expires_on),
-                status_events::correction.eq(event.correction),
-                status_events::visit_id.eq(visit_id),
-                status_events::recorded_by.eq(&caller.user_id),
-                status_events::received_at.eq(received),
-            ))
-            .execute(conn)?;
+        let resident_id = event.resident_id.map(|r| r.to_string());
+        insert_event_row(
+            conn,
+            EventRecord {
+                id: &id,
+                household_id: &household.id,
+                resident_id: resident_id.as_deref(),
+                visit_id,
+                recorded_by: Some(&caller.user_id),
+            },
+            &Event {
+                kind: event.kind,
+                value: event.value.clone(),
+                effective_on: event.effective_on,
+                issued_on: digital.then(|| event.issued_on.unwrap_or(event.effective_on)),
+                expires_on: event.expires_on,
+                correction: event.correction,
+                received_at: received,
+            },
+        )?;
         ids.push(id);
     }
     refresh_for_events(
