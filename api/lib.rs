@@ -12,6 +12,7 @@ pub mod duplicates;
 pub mod etag;
 pub mod households;
 pub mod i18n;
+pub mod idempotency;
 pub mod imports;
 pub mod invitations;
 pub mod mail;

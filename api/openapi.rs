@@ -70,6 +70,11 @@ pub fn spec() -> OpenApiDoc {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for item in api.paths.paths.values_mut() {
+        if let Some(post) = item.post.as_mut() {
+            if post.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                accept_idempotency_key(post);
+            }
+        }
         for operation in [
             &mut item.get,
             &mut item.post,
@@ -91,6 +96,40 @@ pub fn spec_json() -> String {
     let mut json = spec().to_pretty_json().unwrap_or_default();
     json.push('\n');
     json
+}
+
+/// Authenticated POSTs take an optional `Idempotency-Key` (see `crate::idempotency`).
+fn accept_idempotency_key(operation: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Send the same key again (with the same request) to get the stored answer instead \
+             of acting twice; kept 24 hours per user.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(255)),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(parameter);
+    for (status, description) in [
+        ("409", "A request with this `Idempotency-Key` is still being answered (`idempotency-key-in-progress`)"),
+        ("422", "This `Idempotency-Key` was used for a different request (`idempotency-key-reused`)"),
+    ] {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem_response(description).into());
+    }
 }
 
 fn add_common_problems(operation: &mut Operation) {

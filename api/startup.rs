@@ -17,7 +17,7 @@ use crate::problem::{
     RouteTable,
 };
 use crate::state::AppState;
-use crate::{openapi, ops, pages, routes};
+use crate::{idempotency, openapi, ops, pages, routes};
 
 /// Builds the server and starts the background mail sender; call it inside the runtime.
 pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
@@ -41,6 +41,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .app_data(path_config())
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(localize_problems))
+            .wrap(from_fn(idempotency::middleware))
             .wrap(ops::security_headers())
             .wrap(from_fn(ops::request_id_header))
             .wrap(from_fn(ops::metrics::record))

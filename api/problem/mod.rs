@@ -127,6 +127,13 @@ problem_codes! {
         "Không tìm thấy cặp nghi trùng", "Suspected duplicate not found"),
     DuplicateResolved = ("duplicate-resolved", CONFLICT,
         "Cặp nghi trùng này đã được xử lý", "This suspected duplicate was already resolved"),
+    InvalidIdempotencyKey = ("invalid-idempotency-key", BAD_REQUEST,
+        "Idempotency-Key phải gồm 1–255 ký tự ASCII in được", "Idempotency-Key must be 1–255 printable ASCII characters"),
+    IdempotencyKeyReused = ("idempotency-key-reused", UNPROCESSABLE_ENTITY,
+        "Idempotency-Key này đã được dùng cho một yêu cầu khác", "This Idempotency-Key was used for a different request"),
+    IdempotencyKeyInProgress = ("idempotency-key-in-progress", CONFLICT,
+        "Yêu cầu với Idempotency-Key này đang được xử lý; hãy thử lại sau giây lát",
+        "A request with this Idempotency-Key is still being processed; retry shortly"),
     IdTaken = ("id-taken", CONFLICT,
         "Mã định danh này đã được dùng cho bản ghi khác", "This id is already used by another record"),
     HouseholdCodeTaken = ("household-code-taken", CONFLICT,
@@ -267,7 +274,7 @@ impl ApiError {
         }
     }
 
-    fn response(
+    pub fn response(
         &self,
         lang: Lang,
         instance: Option<&str>,

@@ -11,6 +11,7 @@ mod duplicates;
 mod errors;
 mod helpers;
 mod households;
+mod idempotency;
 mod imports;
 mod invitations;
 mod mail;

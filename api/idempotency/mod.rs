@@ -1,0 +1,279 @@
+//! `Idempotency-Key` for creating POSTs: a client that lost the answer to a request sends it
+//! again with the same key and gets the stored answer instead of creating twice. The same
+//! key with a different request is refused (422); a key whose first request is still being
+//! answered gets 409. Keys belong to the signed-in user and live 24 hours, in the database
+//! so that every API node sees them. Answers of 5xx are not kept: the client may retry.
+//!
+//! A middleware outside the problem renderer, so what it stores and replays is exactly the
+//! answer the client got.
+
+use std::collections::BTreeMap;
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse};
+use chrono::Duration;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::{now, DbConnection};
+use crate::i18n::Lang;
+use crate::problem::{read_limited, ApiError, ProblemCode};
+use crate::schema::idempotency_keys;
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+/// Replayed answers say so.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+const LIFETIME_HOURS: i64 = 24;
+const REPLAYED_HEADERS: [&str; 2] = ["location", "etag"];
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct KeyRow {
+    request_hash: String,
+    status: Option<i32>,
+    content_type: Option<String>,
+    response_body: Option<String>,
+    response_headers: Option<String>,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// A stored answer, as plain data (it crosses to the blocking pool and back).
+struct Stored {
+    status: i32,
+    content_type: Option<String>,
+    body: Option<String>,
+    headers: Option<String>,
+}
+
+enum Claim {
+    /// First time: answer it and store the answer.
+    New,
+    Replay(Stored),
+    Refused(ApiError),
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req.headers().get(HEADER).cloned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), Some(state), true) = (key, state, req.method() == Method::POST) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let lang = Lang::from_headers(req.headers());
+    let refuse = |req: ServiceRequest, error: ApiError| {
+        let path = req.path().to_owned();
+        let response = error.response(lang, Some(&path), None);
+        Ok(req.into_response(response))
+    };
+    let key = match key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+    {
+        Some(key) => key.to_owned(),
+        None => return refuse(req, ProblemCode::InvalidIdempotencyKey.into()),
+    };
+    // Keys belong to a user; without a valid token the handler answers 401 anyway.
+    let user_id = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .and_then(|token| state.tokens.verify(token.trim()).ok())
+        .map(|claims| claims.sub);
+    let Some(user_id) = user_id else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let limit = state.settings.http.max_import_bytes;
+    let declared = crate::problem::declared_length(req.request());
+    let body = match read_limited(&mut req.take_payload(), declared, limit).await {
+        Ok(body) => body.freeze(),
+        Err(error) => return refuse(req, error),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(req.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let request_hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    req.set_payload(Payload::from(body));
+
+    let claim = {
+        let (user_id, key, request_hash) = (user_id.clone(), key.clone(), request_hash.clone());
+        state
+            .db
+            .write(move |conn| claim(conn, &user_id, &key, &request_hash))
+            .await
+    };
+    match claim {
+        Err(error) => return refuse(req, error),
+        Ok(Claim::Refused(error)) => return refuse(req, error),
+        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored))),
+        Ok(Claim::New) => {}
+    }
+
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let (req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
+    let content_type = head
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let kept_headers: BTreeMap<String, String> = REPLAYED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            head.headers()
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| ((*name).to_owned(), v.to_owned()))
+        })
+        .collect();
+    let stored_body = String::from_utf8(bytes.to_vec()).ok();
+    let outcome = {
+        let (user_id, key) = (user_id.clone(), key.clone());
+        state
+            .db
+            .write(move |conn| {
+                if status.is_server_error() || stored_body.is_none() {
+                    forget(conn, &user_id, &key)
+                } else {
+                    remember(
+                        conn,
+                        &user_id,
+                        &key,
+                        status,
+                        content_type,
+                        stored_body,
+                        &kept_headers,
+                    )
+                }
+            })
+            .await
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "idempotency key not recorded");
+    }
+    let response = head.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(req, response))
+}
+
+fn claim(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Claim, ApiError> {
+    let at = now();
+    let existing: Option<KeyRow> = idempotency_keys::table
+        .find((user_id, key))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(row) = existing {
+        if row.created_at + Duration::hours(LIFETIME_HOURS) < at {
+            forget(conn, user_id, key)?;
+        } else if row.request_hash != request_hash {
+            return Ok(Claim::Refused(ProblemCode::IdempotencyKeyReused.into()));
+        } else {
+            return Ok(match row.status {
+                None => Claim::Refused(ProblemCode::IdempotencyKeyInProgress.into()),
+                Some(status) => Claim::Replay(Stored {
+                    status,
+                    content_type: row.content_type,
+                    body: row.response_body,
+                    headers: row.response_headers,
+                }),
+            });
+        }
+    }
+    // Inserted in a savepoint: a concurrent first request with the same key wins the
+    // primary key, and this one is then "in progress" rather than an error.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::user_id.eq(user_id),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::request_hash.eq(request_hash),
+                idempotency_keys::created_at.eq(at),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(Claim::New),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(Claim::Refused(ProblemCode::IdempotencyKeyInProgress.into())),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn replay(stored: Stored) -> HttpResponse {
+    let Stored {
+        status,
+        content_type,
+        body,
+        headers,
+    } = stored;
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut builder = HttpResponse::build(status);
+    if let Some(content_type) = content_type {
+        builder.insert_header((header::CONTENT_TYPE, content_type));
+    }
+    let headers: BTreeMap<String, String> = headers
+        .and_then(|h| serde_json::from_str(&h).ok())
+        .unwrap_or_default();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            builder.insert_header((name, value));
+        }
+    }
+    builder.insert_header((REPLAYED_HEADER, "true"));
+    builder.body(body.unwrap_or_default())
+}
+
+fn remember(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    status: StatusCode,
+    content_type: Option<String>,
+    body: Option<String>,
+    headers: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((user_id, key)))
+        .set((
+            idempotency_keys::status.eq(Some(i32::from(status.as_u16()))),
+            idempotency_keys::content_type.eq(content_type),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::response_headers.eq(serde_json::to_string(headers).ok()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn forget(conn: &mut DbConnection, user_id: &str, key: &str) -> Result<(), ApiError> {
+    diesel::delete(idempotency_keys::table.find((user_id, key))).execute(conn)?;
+    Ok(())
+}
