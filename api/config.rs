@@ -110,6 +110,9 @@ pub struct HttpSettings {
     /// Register files (CSV/XLSX) may be larger than JSON bodies.
     pub max_import_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies (load balancers) whose `X-Forwarded-For` is believed: behind them the
+    /// client's IP is the last address they add. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `/metrics` is public unless this is false (then it answers 404).
     pub metrics_enabled: bool,
     pub workers: Option<usize>,
@@ -347,6 +350,20 @@ impl Settings {
             max_import_bytes: parse_var(vars, "EID_MAX_IMPORT_BYTES")?
                 .or(file.max_import_bytes)
                 .unwrap_or(20 * 1024 * 1024),
+            trusted_proxies: match var("EID_TRUSTED_PROXIES") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse().map_err(|_| ConfigError::Invalid {
+                            name: "EID_TRUSTED_PROXIES",
+                            reason: format!("'{p}' is not an IP address"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            },
             cors_allowed_origins: var("EID_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

@@ -59,7 +59,7 @@ impl ClientInfo {
                 .get(actix_web::http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.chars().take(300).collect()),
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: client_ip(req).map(|ip| ip.to_string()),
         }
     }
 }
@@ -71,6 +71,24 @@ impl actix_web::FromRequest for ClientInfo {
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         std::future::ready(Ok(ClientInfo::of(req)))
     }
+}
+
+/// The client's IP: the TCP peer, or, when the peer is a trusted proxy, the last address in
+/// `X-Forwarded-For` (the one the proxy itself added; earlier ones are the client's word).
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::config::Settings>>()
+        .is_some_and(|s| s.http.trusted_proxies.contains(&peer));
+    if !trusted {
+        return Some(peer);
+    }
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse().ok())
+        .or(Some(peer))
 }
 
 pub struct NewSession {

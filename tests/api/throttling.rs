@@ -152,3 +152,48 @@ async fn the_server_keeps_answering_other_requests_during_a_login_flood() {
         "the flood was still in flight while the other requests were answered"
     );
 }
+
+async fn login_from(app: &TestApp, forwarded_for: &str, email: &str) -> u16 {
+    app.send(
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", forwarded_for)
+            .json(&json!({"email": email, "password": "wrong password!!"})),
+    )
+    .await
+    .status
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_is_counted_by_its_forwarded_address() {
+    let app = TestApp::spawn_with(&[
+        ("EID_FAILURES_PER_IP", "3"),
+        ("EID_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    for n in 0..3 {
+        assert_eq!(
+            login_from(&app, "203.0.113.7", &format!("a{n}@example.vn")).await,
+            401
+        );
+    }
+    assert_eq!(login_from(&app, "203.0.113.7", "b@example.vn").await, 429);
+    // The client-supplied part of the header is not believed: the proxy's last entry is.
+    assert_eq!(
+        login_from(&app, "203.0.113.7, 203.0.113.8", "c@example.vn").await,
+        401
+    );
+}
+
+#[actix_web::test]
+async fn without_a_trusted_proxy_a_forwarded_address_is_ignored() {
+    let app = TestApp::spawn_with(&[("EID_FAILURES_PER_IP", "3")]).await;
+    for n in 0..3 {
+        login_from(&app, &format!("203.0.113.{n}"), &format!("a{n}@example.vn")).await;
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.99", "b@example.vn").await,
+        429,
+        "all from one peer"
+    );
+}
