@@ -113,9 +113,11 @@ pub fn run(
     progress: &dyn Fn(usize),
 ) -> Result<Outcome, ApiError> {
     let mut outcome = Outcome {
+        // Valid rows plus the data rows with problems (the header is row 1).
         rows: rows.len()
             + problems
                 .iter()
+                .filter(|p| p.row > 1)
                 .map(|p| p.row)
                 .collect::<std::collections::HashSet<_>>()
                 .len(),
