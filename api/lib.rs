@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod status;
+pub mod targets;
 pub mod telemetry;
 pub mod users;
 pub mod visits;

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     areas, audit, auth, duplicates, households, imports, invitations, ops, residents, sessions,
-    status, users, visits, volunteers,
+    status, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -41,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(areas::create::create_area)
                 .service(areas::get::get_area)
                 .service(areas::update::update_area)
+                .service(targets::get_targets)
+                .service(targets::put_targets)
                 .service(audit::list::list_audit)
                 .service(households::export::export_households)
                 .service(households::list::list_households)

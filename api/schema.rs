@@ -244,6 +244,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    targets (id) {
+        id -> Text,
+        area_id -> Nullable<Text>,
+        indicator -> Text,
+        comparison -> Text,
+        threshold_basis_points -> Integer,
+        deadline -> Date,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(visits -> households (household_id));
 diesel::joinable!(status_events -> households (household_id));
@@ -258,6 +271,7 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    targets,
     idempotency_keys,
     duplicate_pairs,
     households,

@@ -50,6 +50,7 @@ pub enum Action {
     RegisterExported,
     DuplicateMerged,
     DuplicateDismissed,
+    TargetsUpdated,
 }
 
 impl Action {
@@ -89,6 +90,7 @@ impl Action {
         Action::RegisterExported,
         Action::DuplicateMerged,
         Action::DuplicateDismissed,
+        Action::TargetsUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +130,7 @@ impl Action {
             Action::RegisterExported => "register.exported",
             Action::DuplicateMerged => "duplicate.merged",
             Action::DuplicateDismissed => "duplicate.dismissed",
+            Action::TargetsUpdated => "area.targets_updated",
         }
     }
 

@@ -21,6 +21,7 @@ mod password_reset;
 mod residents;
 mod sessions;
 mod smtp;
+mod targets;
 mod throttling;
 mod users;
 mod visits;
