@@ -1,6 +1,7 @@
 //! eid-adoption: the REST API behind door-to-door e-ID and digital-signature adoption.
 //! `startup::run` builds the HTTP server for both the binary and the integration tests.
 
+pub mod adoption;
 pub mod areas;
 pub mod audit;
 pub mod auth;

@@ -36,6 +36,7 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         (name = "residents", description = "People of a household, their statuses, erasure"),
         (name = "visits", description = "Door-to-door visits and what was recorded at them"),
         (name = "duplicates", description = "Suspected duplicate residents, merged or dismissed by heads"),
+        (name = "adoption", description = "Adoption figures against the targets (aggregates, no names)"),
         (name = "targets", description = "Adoption targets per area, inherited from the nearest ancestor"),
         (name = "imports", description = "Importing the household register from CSV or XLSX"),
         (name = "status", description = "Dated e-ID, signature and broadband events"),

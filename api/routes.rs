@@ -5,8 +5,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    areas, audit, auth, duplicates, households, imports, invitations, ops, residents, sessions,
-    status, targets, users, visits, volunteers,
+    adoption, areas, audit, auth, duplicates, households, imports, invitations, ops, residents,
+    sessions, status, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(areas::get::get_area)
                 .service(areas::update::update_area)
                 .service(targets::get_targets)
+                .service(adoption::figures::get_adoption)
                 .service(targets::put_targets)
                 .service(audit::list::list_audit)
                 .service(households::export::export_households)

@@ -1,6 +1,7 @@
 //! Integration tests: the real application over real HTTP, on a fresh database per test
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod adoption;
 mod areas;
 mod audit;
 mod auth;
