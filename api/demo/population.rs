@@ -336,6 +336,18 @@ pub fn seed(
             .execute(conn)?;
         totals.adults += adults;
     }
+    // The ward's official figures are those of its neighbourhoods together.
+    if let Some(ward_id) = neighbourhoods.first().and_then(|n| n.parent_id.clone()) {
+        let count = neighbourhoods.len() as i64;
+        diesel::update(crate::schema::areas::table.find(ward_id))
+            .set((
+                crate::schema::areas::official_adult_population.eq(Some(totals.adults * 108 / 100)),
+                crate::schema::areas::official_household_count.eq(Some(
+                    count * (HOUSEHOLDS_PER_NEIGHBOURHOOD as i64) * 104 / 100,
+                )),
+            ))
+            .execute(conn)?;
+    }
     Ok(totals)
 }
 
