@@ -88,7 +88,7 @@ pub async fn create_household(
                     ),
                 ));
             }
-            insert_household(conn, &caller, &id, &area, &request)?;
+            insert_unless_taken(conn, &caller, &id, &area, &request)?;
             audit::record(
                 conn,
                 &caller.actor(&client),
@@ -111,7 +111,8 @@ pub async fn create_household(
         .json(HouseholdResponse::try_from(household)?))
 }
 
-fn insert_household(
+/// Inserts the household unless its id or its register code is already taken (409).
+fn insert_unless_taken(
     conn: &mut crate::db::DbConnection,
     caller: &Caller,
     id: &str,

@@ -81,15 +81,9 @@ pub async fn middleware(
         None => return refuse(req, ProblemCode::InvalidIdempotencyKey.into()),
     };
     // Keys belong to a user; without a valid token the handler answers 401 anyway.
-    let user_id = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .and_then(|token| state.tokens.verify(token.trim()).ok())
+    let user_id = crate::auth::bearer_token(req.request())
+        .ok()
+        .and_then(|token| state.tokens.verify(&token).ok())
         .map(|claims| claims.sub);
     let Some(user_id) = user_id else {
         return Ok(next.call(req).await?.map_into_boxed_body());
