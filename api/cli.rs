@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `create-admin`, `seed-demo`.
+//! The command line: `serve`, `migrate`, `create-admin`, `seed-demo`, `import`, `recount`,
+//! `send-digest`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -63,6 +64,16 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Recompute the adoption figures from the raw rows and report every difference with
+    /// the counters the API serves (exit status 1 if there is any).
+    Recount {
+        /// Code of the area to check (default: everything).
+        #[arg(long)]
+        area: Option<String>,
+        /// Rebuild the counters of the neighbourhoods that differ (then check them again).
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -82,6 +93,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             area,
             dry_run,
         } => import(&settings, &file, &area, dry_run),
+        Command::Recount { area, repair } => recount(&settings, area.as_deref(), repair),
         Command::SeedDemo => {
             let state = AppState::build(settings)?;
             report_demo(demo::seed_if_empty(
@@ -288,4 +300,69 @@ fn import(
         outcome.problems.len()
     );
     Ok(())
+}
+
+fn recount(settings: &Settings, area_code: Option<&str>, repair: bool) -> anyhow::Result<()> {
+    use crate::adoption::check::check_all;
+    let db = Db::connect(&settings.database_location()?, 1)?;
+    db.run_migrations()?;
+    let mut conn = db.writer_connection()?;
+    let path = match area_code {
+        Some(code) => {
+            areas::find_by_code(&mut conn, code)?
+                .ok_or_else(|| anyhow::anyhow!("no area has the code '{code}'"))?
+                .path
+        }
+        None => "/".to_owned(),
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} neighbourhoods ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let today = crate::status::today();
+    let run = |conn: &mut crate::db::DbConnection, repair: bool| {
+        conn.transaction::<_, anyhow::Error, _>(|conn| {
+            Ok(check_all(conn, &path, today, repair, &|done, all| {
+                bar.set_length(all as u64);
+                bar.set_position(done as u64);
+            })?)
+        })
+    };
+    let report = run(&mut conn, repair)?;
+    bar.finish_and_clear();
+    for difference in &report.differences {
+        println!("{difference}");
+    }
+    println!(
+        "checked {} neighbourhoods, {} people and households, on {} days ({} to {}) in {:.1} s: {} differences",
+        report.neighbourhoods,
+        report.subjects,
+        report.days.len(),
+        report.days.first().map(|d| d.to_string()).unwrap_or_default(),
+        report.days.last().map(|d| d.to_string()).unwrap_or_default(),
+        started.elapsed().as_secs_f64(),
+        report.differences.len()
+    );
+    if report.differences.is_empty() {
+        return Ok(());
+    }
+    if repair {
+        let again = run(&mut conn, false)?;
+        println!(
+            "repaired {} neighbourhoods; checked again: {} differences",
+            report.repaired,
+            again.differences.len()
+        );
+        anyhow::ensure!(
+            again.differences.is_empty(),
+            "differences remain after repair"
+        );
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "{} differences between the counters and the raw rows",
+        report.differences.len()
+    ))
 }

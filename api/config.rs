@@ -42,6 +42,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub mail: MailSettings,
     pub http: HttpSettings,
+    pub adoption: AdoptionSettings,
     pub secrets: Secrets,
     /// `EID_DEMO_PASSWORD`: the password of the demo accounts; generated when unset.
     pub demo_password: Option<SecretString>,
@@ -116,6 +117,74 @@ pub struct HttpSettings {
     /// `/metrics` is public unless this is false (then it answers 404).
     pub metrics_enabled: bool,
     pub workers: Option<usize>,
+}
+
+/// How adoption figures are projected and broken down, and when the digest goes out.
+#[derive(Clone, Debug)]
+pub struct AdoptionSettings {
+    /// `EID_PACE_DAYS`: the window the pace is measured over (default 28 days).
+    pub pace_days: u32,
+    /// `EID_AGE_BANDS`: the first age of each band, ascending from 18 (default
+    /// `18,30,45,60`: 18–29, 30–44, 45–59, 60+).
+    pub age_bands: Vec<u32>,
+    /// `EID_DIGEST_SCHEDULE`: `mon 07:00` (weekday and local time, UTC+7) or `off`.
+    pub digest_schedule: Option<(chrono::Weekday, chrono::NaiveTime)>,
+}
+
+impl AdoptionSettings {
+    fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let pace_days: u32 = parse_var(vars, "EID_PACE_DAYS")?.unwrap_or(28);
+        if !(1..=365).contains(&pace_days) {
+            return Err(ConfigError::Invalid {
+                name: "EID_PACE_DAYS",
+                reason: "between 1 and 365 days".into(),
+            });
+        }
+        let age_bands = match vars.get("EID_AGE_BANDS").filter(|v| !v.is_empty()) {
+            None => vec![18, 30, 45, 60],
+            Some(list) => {
+                let bands: Vec<u32> = list
+                    .split(',')
+                    .map(|b| b.trim().parse::<u32>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ConfigError::Invalid {
+                        name: "EID_AGE_BANDS",
+                        reason: e.to_string(),
+                    })?;
+                if bands.first() != Some(&18) || bands.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(ConfigError::Invalid {
+                        name: "EID_AGE_BANDS",
+                        reason: "ascending ages starting at 18, e.g. 18,30,45,60".into(),
+                    });
+                }
+                bands
+            }
+        };
+        let digest_schedule = match vars.get("EID_DIGEST_SCHEDULE").map(|v| v.trim()) {
+            None | Some("") => Some((
+                chrono::Weekday::Mon,
+                chrono::NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
+            )),
+            Some("off") => None,
+            Some(text) => Some(parse_schedule(text).ok_or_else(|| ConfigError::Invalid {
+                name: "EID_DIGEST_SCHEDULE",
+                reason: format!("'{text}' is not like 'mon 07:00' or 'off'"),
+            })?),
+        };
+        Ok(AdoptionSettings {
+            pace_days,
+            age_bands,
+            digest_schedule,
+        })
+    }
+}
+
+fn parse_schedule(text: &str) -> Option<(chrono::Weekday, chrono::NaiveTime)> {
+    let (day, time) = text.split_once(' ')?;
+    Some((
+        day.trim().parse().ok()?,
+        chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?,
+    ))
 }
 
 #[derive(Clone, Debug)]
@@ -394,6 +463,7 @@ impl Settings {
             throttle,
             mail,
             http,
+            adoption: AdoptionSettings::from_vars(vars)?,
             secrets,
             demo_password,
             startup_warnings,

@@ -28,6 +28,7 @@ pub mod routes;
 pub mod schema;
 pub mod search;
 pub mod sessions;
+pub mod spreadsheet;
 pub mod startup;
 pub mod state;
 pub mod status;

@@ -257,6 +257,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    adoption_spans (subject_id, measure, starts_on) {
+        subject_id -> Text,
+        measure -> Text,
+        area_path -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    adoption_deltas (area_path, grain, period_start, measure) {
+        area_path -> Text,
+        grain -> Text,
+        period_start -> Date,
+        measure -> Text,
+        delta -> BigInt,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(visits -> households (household_id));
 diesel::joinable!(status_events -> households (household_id));
@@ -271,6 +291,8 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    adoption_spans,
+    adoption_deltas,
     targets,
     idempotency_keys,
     duplicate_pairs,

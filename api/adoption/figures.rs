@@ -1,7 +1,7 @@
 //! `GET /api/v1/areas/{id}/adoption?as_of=YYYY-MM-DD`: the share of adults with an e-ID and
 //! with a signature, and of households with fibre, in an area on a date, against the
-//! targets in force, with the number of people still needed for each. Aggregates only: no
-//! names, so officials may read it.
+//! targets in force, with the number of people still needed for each, the pace of the last
+//! weeks and where it leads. Aggregates only: no names, so officials may read it.
 
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::counters::{counts_on, EPOCH};
 use super::needed::{required, still_needed};
-use super::recount;
-use crate::areas::{find_in_scope, parse_uuid};
+use super::Counts;
+use crate::areas::{find_in_scope, parse_uuid, Area, AreaKind};
 use crate::auth::Caller;
+use crate::db::DbConnection;
 use crate::i18n::Text;
 use crate::problem::{ApiError, ApiQuery};
 use crate::state::AppState;
 use crate::status::today;
-use crate::targets::{targets_in_force, Comparison, Indicator};
+use crate::targets::{targets_in_force, Comparison, Indicator, TargetResponse};
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -42,6 +44,25 @@ pub struct TargetProgress {
     /// How many more are needed (0 when met).
     pub still_needed: i64,
     pub met: bool,
+    /// The day the target is reached if the pace of the last `pace_days` holds (and the
+    /// denominator stays as it is); `null` when met, or when the count is not growing.
+    pub projected_on: Option<NaiveDate>,
+    pub status: TargetStatus,
+}
+
+/// Where a target stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetStatus {
+    /// Reached on the day.
+    Met,
+    /// At the current pace, reached by the deadline.
+    OnTrack,
+    /// At the current pace, reached after the deadline, but the pace needed is at most
+    /// twice the current one.
+    AtRisk,
+    /// Deadline passed, no growth, or more than twice the current pace needed.
+    OffTrack,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,18 +80,181 @@ pub struct IndicatorFigures {
     pub rate_official: Option<f64>,
     /// Recorded ÷ official, percent; `null` without an official figure.
     pub coverage: Option<f64>,
+    /// How much the count grew over the last `pace_days` days (negative if it fell).
+    pub pace_change: i64,
+    /// `pace_change` per day.
+    pub pace_per_day: f64,
     pub targets: Vec<TargetProgress>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdoptionFigures {
     pub area_id: uuid::Uuid,
+    pub area_code: String,
+    pub area_name: String,
+    pub area_kind: AreaKind,
     pub as_of: NaiveDate,
+    /// The window the pace is measured over (`EID_PACE_DAYS`, default 28).
+    pub pace_days: u32,
     pub indicators: Vec<IndicatorFigures>,
 }
 
-fn percent(part: i64, whole: i64) -> Option<f64> {
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
+}
+
+/// The day asked for, checked: not in the future, not before figures exist.
+pub fn check_day(day: Option<NaiveDate>, pointer: &str) -> Result<NaiveDate, ApiError> {
+    let day = day.unwrap_or_else(today);
+    if day > today() {
+        return Err(ApiError::invalid_field(
+            pointer,
+            "date-in-future",
+            Text::new(
+                "Ngày không được ở tương lai",
+                "The date cannot be in the future",
+            ),
+        ));
+    }
+    if day < EPOCH {
+        return Err(ApiError::invalid_field(
+            pointer,
+            "date-too-early",
+            Text::new(
+                "Không có số liệu trước năm 1900",
+                "There are no figures before 1900",
+            ),
+        ));
+    }
+    Ok(day)
+}
+
+/// Count, recorded denominator and official denominator of an indicator.
+pub fn parts(indicator: Indicator, counts: &Counts, area: &Area) -> (i64, i64, Option<i64>) {
+    match indicator {
+        Indicator::Eid => (
+            counts.adults_with_eid,
+            counts.adults,
+            area.official_adult_population,
+        ),
+        Indicator::Signature => (
+            counts.adults_with_signature,
+            counts.adults,
+            area.official_adult_population,
+        ),
+        Indicator::Broadband => (
+            counts.households_with_fibre,
+            counts.households,
+            area.official_household_count,
+        ),
+    }
+}
+
+/// Judges one target given the count now and its growth over the pace window.
+fn progress(
+    target: &TargetResponse,
+    judged: i64,
+    count: i64,
+    pace_change: i64,
+    pace_days: u32,
+    day: NaiveDate,
+    official: bool,
+) -> TargetProgress {
+    let basis_points = (target.threshold_percent * 100.0).round() as i64;
+    let needed = still_needed(target.comparison, basis_points, judged, count);
+    // Days until `needed` more at `pace_change` per `pace_days` days, rounded up, on
+    // integers so the projected day does not wobble with floating point.
+    let projected_on = (needed > 0 && pace_change > 0)
+        .then(|| (needed * i64::from(pace_days) + pace_change - 1) / pace_change)
+        .and_then(|days| day.checked_add_days(chrono::Days::new(days as u64)));
+    let status = if needed == 0 {
+        TargetStatus::Met
+    } else if target.deadline < day {
+        TargetStatus::OffTrack
+    } else {
+        match projected_on {
+            Some(on) if on <= target.deadline => TargetStatus::OnTrack,
+            Some(on) if (on - day).num_days() <= 2 * (target.deadline - day).num_days() => {
+                TargetStatus::AtRisk
+            }
+            _ => TargetStatus::OffTrack,
+        }
+    };
+    TargetProgress {
+        comparison: target.comparison,
+        threshold_percent: target.threshold_percent,
+        deadline: target.deadline,
+        source_area_id: target.source_area_id,
+        inherited: target.inherited,
+        judged_against: if official { "official" } else { "recorded" }.to_owned(),
+        required: required(target.comparison, basis_points, judged),
+        still_needed: needed,
+        met: needed == 0,
+        projected_on,
+        status,
+    }
+}
+
+/// The figures of an area on a day, from the counters.
+pub fn figures_of(
+    conn: &mut DbConnection,
+    area: &Area,
+    day: NaiveDate,
+    pace_days: u32,
+) -> Result<AdoptionFigures, ApiError> {
+    let counts = counts_on(conn, &area.path, day)?;
+    let earlier = day
+        .checked_sub_days(chrono::Days::new(u64::from(pace_days)))
+        .unwrap_or(EPOCH)
+        .max(EPOCH);
+    let before = counts_on(conn, &area.path, earlier)?;
+    let targets = targets_in_force(conn, area)?;
+    let indicators = Indicator::ALL
+        .into_iter()
+        .map(|indicator| {
+            let (count, recorded, official) = parts(indicator, &counts, area);
+            let (count_before, _, _) = parts(indicator, &before, area);
+            let pace_change = count - count_before;
+            let judged = official.unwrap_or(recorded);
+            IndicatorFigures {
+                indicator,
+                count,
+                recorded_denominator: recorded,
+                official_denominator: official,
+                rate_recorded: percent(count, recorded),
+                rate_official: official.and_then(|o| percent(count, o)),
+                coverage: official.and_then(|o| percent(recorded, o)),
+                pace_change,
+                pace_per_day: (pace_change as f64 * 100.0 / f64::from(pace_days)).round() / 100.0,
+                targets: targets
+                    .iter()
+                    .filter(|t| t.indicator == indicator)
+                    .map(|t| {
+                        progress(
+                            t,
+                            judged,
+                            count,
+                            pace_change,
+                            pace_days,
+                            day,
+                            official.is_some(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(AdoptionFigures {
+        area_id: parse_uuid(&area.id)?,
+        area_code: area.code.clone(),
+        area_name: area.name.clone(),
+        area_kind: area
+            .kind()
+            .ok_or_else(|| ApiError::internal("unknown area kind stored"))?,
+        as_of: day,
+        pace_days,
+        indicators,
+    })
 }
 
 /// Adoption figures of an area on a day
@@ -91,90 +275,14 @@ pub async fn get_adoption(
     id: web::Path<uuid::Uuid>,
     query: ApiQuery<AdoptionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let day = query.0.as_of.unwrap_or_else(today);
-    if day > today() {
-        return Err(ApiError::invalid_field(
-            "/as_of",
-            "date-in-future",
-            Text::new(
-                "Ngày không được ở tương lai",
-                "The date cannot be in the future",
-            ),
-        ));
-    }
+    let day = check_day(query.0.as_of, "/as_of")?;
+    let pace_days = state.settings.adoption.pace_days;
     let id = id.into_inner().to_string();
     let figures = state
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let counts = recount(conn, &area, day)?;
-            let targets = targets_in_force(conn, &area)?;
-            let indicators = crate::targets::Indicator::ALL
-                .into_iter()
-                .map(|indicator| {
-                    let (count, recorded, official) = match indicator {
-                        Indicator::Eid => (
-                            counts.adults_with_eid,
-                            counts.adults,
-                            area.official_adult_population,
-                        ),
-                        Indicator::Signature => (
-                            counts.adults_with_signature,
-                            counts.adults,
-                            area.official_adult_population,
-                        ),
-                        Indicator::Broadband => (
-                            counts.households_with_fibre,
-                            counts.households,
-                            area.official_household_count,
-                        ),
-                    };
-                    let judged = official.unwrap_or(recorded);
-                    let progress = targets
-                        .iter()
-                        .filter(|t| t.indicator == indicator)
-                        .map(|t| {
-                            let basis_points = (t.threshold_percent * 100.0).round() as i64;
-                            TargetProgress {
-                                comparison: t.comparison,
-                                threshold_percent: t.threshold_percent,
-                                deadline: t.deadline,
-                                source_area_id: t.source_area_id,
-                                inherited: t.inherited,
-                                judged_against: if official.is_some() {
-                                    "official"
-                                } else {
-                                    "recorded"
-                                }
-                                .to_owned(),
-                                required: required(t.comparison, basis_points, judged),
-                                still_needed: still_needed(
-                                    t.comparison,
-                                    basis_points,
-                                    judged,
-                                    count,
-                                ),
-                                met: still_needed(t.comparison, basis_points, judged, count) == 0,
-                            }
-                        })
-                        .collect();
-                    IndicatorFigures {
-                        indicator,
-                        count,
-                        recorded_denominator: recorded,
-                        official_denominator: official,
-                        rate_recorded: percent(count, recorded),
-                        rate_official: official.and_then(|o| percent(count, o)),
-                        coverage: official.and_then(|o| percent(recorded, o)),
-                        targets: progress,
-                    }
-                })
-                .collect();
-            Ok(AdoptionFigures {
-                area_id: parse_uuid(&area.id)?,
-                as_of: day,
-                indicators,
-            })
+            figures_of(conn, &area, day, pace_days)
         })
         .await?;
     Ok(HttpResponse::Ok().json(figures))

@@ -7,14 +7,20 @@
 //!   on or after D;
 //! - fibre: the household's broadband status at D.
 //!
-//! This is the recount: the reference every served figure must equal. (Incremental
-//! per-neighbourhood counters, which make a ward or province figure a roll-up instead of a
-//! scan, are the next step of the adoption issue and will be checked against it.)
+//! `recount` is the reference every served figure must equal: it evaluates those rules on
+//! the raw rows for the day asked. The figures themselves are served from the incremental
+//! counters of `counters`, and `eid-adoption recount` compares the two.
 
+pub mod breakdown;
+pub mod check;
+pub mod children;
+pub mod counters;
+pub mod export;
 pub mod figures;
 pub mod needed;
+pub mod series;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -22,9 +28,8 @@ use diesel::prelude::*;
 use crate::areas::Area;
 use crate::db::DbConnection;
 use crate::problem::ApiError;
-use crate::schema::{households, residents, status_events};
-use crate::status::derive::{broadband_on, eid_level_on, has_signature_on, Broadband, Event};
-use crate::status::StatusEventRow;
+use crate::schema::{households, residents};
+use crate::status::derive::{broadband_on, eid_level_on, has_signature_on, Broadband};
 
 /// Counts of one area on one day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,67 +43,127 @@ pub struct Counts {
 
 /// Recounts an area (and everything below it) on `day` from the raw rows.
 pub fn recount(conn: &mut DbConnection, area: &Area, day: NaiveDate) -> Result<Counts, ApiError> {
-    let pattern = format!("{}%", area.path);
-    let people: Vec<(String, NaiveDate, String, Option<NaiveDate>)> = residents::table
+    Ok(recount_days(conn, &area.path, &[day])?[0])
+}
+
+/// Recounts an area on each of `days`, neighbourhood by neighbourhood.
+pub fn recount_days(
+    conn: &mut DbConnection,
+    area_path: &str,
+    days: &[NaiveDate],
+) -> Result<Vec<Counts>, ApiError> {
+    let mut totals = vec![Counts::default(); days.len()];
+    for path in neighbourhoods_with_households(conn, area_path)? {
+        for (total, counts) in totals
+            .iter_mut()
+            .zip(recount_neighbourhood(conn, &path, days)?)
+        {
+            total.adults += counts.adults;
+            total.adults_with_eid += counts.adults_with_eid;
+            total.adults_with_signature += counts.adults_with_signature;
+            total.households += counts.households;
+            total.households_with_fibre += counts.households_with_fibre;
+        }
+    }
+    Ok(totals)
+}
+
+/// The paths of the neighbourhoods under `area_path` that have households.
+pub fn neighbourhoods_with_households(
+    conn: &mut DbConnection,
+    area_path: &str,
+) -> Result<Vec<String>, ApiError> {
+    Ok(households::table
+        .filter(households::area_path.like(format!("{area_path}%")))
+        .select(households::area_path)
+        .distinct()
+        .order(households::area_path)
+        .load(conn)?)
+}
+
+/// What the rules need to know about a person, and what a breakdown groups by.
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = residents)]
+pub struct Person {
+    pub id: String,
+    pub adult_on: NaiveDate,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub presence: String,
+    pub presence_since: Option<NaiveDate>,
+}
+
+impl Person {
+    /// An adult in the population on `day`: 18 by then, and not moved away or deceased on
+    /// or before it.
+    pub fn counts_on(&self, day: NaiveDate) -> bool {
+        let gone =
+            self.presence != "present" && self.presence_since.is_none_or(|since| since <= day);
+        !gone && self.adult_on <= day
+    }
+}
+
+/// Recounts the adults of one neighbourhood on each of `days`, grouped by `key`.
+pub fn recount_people_by<K: Ord>(
+    conn: &mut DbConnection,
+    path: &str,
+    days: &[NaiveDate],
+    key: impl Fn(&Person, NaiveDate) -> K,
+) -> Result<Vec<BTreeMap<K, Counts>>, ApiError> {
+    let people: Vec<Person> = residents::table
         .inner_join(households::table)
-        .filter(households::area_path.like(&pattern))
+        .filter(households::area_path.eq(path))
         .filter(households::deleted_at.is_null())
         .filter(residents::deleted_at.is_null())
-        .filter(residents::adult_on.le(day))
-        .select((
-            residents::id,
-            residents::adult_on,
-            residents::presence,
-            residents::presence_since,
-        ))
+        .select(Person::as_select())
         .load(conn)?;
+    let events = counters::load_events(conn, path)?;
+    Ok(days
+        .iter()
+        .map(|&day| {
+            let mut groups: BTreeMap<K, Counts> = BTreeMap::new();
+            for person in people.iter().filter(|p| p.counts_on(day)) {
+                let counts = groups.entry(key(person, day)).or_default();
+                counts.adults += 1;
+                let events = events.of(&person.id);
+                if eid_level_on(events, day).counts() {
+                    counts.adults_with_eid += 1;
+                }
+                if has_signature_on(events, day) {
+                    counts.adults_with_signature += 1;
+                }
+            }
+            groups
+        })
+        .collect())
+}
+
+/// Recounts one neighbourhood on each of `days` by applying the rules to every person and
+/// household directly.
+pub fn recount_neighbourhood(
+    conn: &mut DbConnection,
+    path: &str,
+    days: &[NaiveDate],
+) -> Result<Vec<Counts>, ApiError> {
+    let people = recount_people_by(conn, path, days, |_, _| ())?;
     let homes: Vec<String> = households::table
-        .filter(households::area_path.like(&pattern))
+        .filter(households::area_path.eq(path))
         .filter(households::deleted_at.is_null())
         .select(households::id)
         .load(conn)?;
-    let rows: Vec<StatusEventRow> = status_events::table
-        .inner_join(households::table)
-        .filter(households::area_path.like(&pattern))
-        .filter(status_events::voided_at.is_null())
-        .filter(status_events::effective_on.le(day))
-        .select(StatusEventRow::as_select())
-        .load(conn)?;
-    let mut by_resident: HashMap<String, Vec<Event>> = HashMap::new();
-    let mut by_household: HashMap<String, Vec<Event>> = HashMap::new();
-    for row in rows {
-        let Some(event) = row.as_event() else {
-            continue;
-        };
-        match row.resident_id {
-            Some(resident) => by_resident.entry(resident).or_default().push(event),
-            None => by_household
-                .entry(row.household_id)
-                .or_default()
-                .push(event),
-        }
-    }
-    let mut counts = Counts::default();
-    for (id, _, presence, since) in people {
-        let gone = presence != "present" && since.is_none_or(|since| since <= day);
-        if gone {
-            continue;
-        }
-        counts.adults += 1;
-        let events = by_resident.get(&id).map(Vec::as_slice).unwrap_or_default();
-        if eid_level_on(events, day).counts() {
-            counts.adults_with_eid += 1;
-        }
-        if has_signature_on(events, day) {
-            counts.adults_with_signature += 1;
-        }
-    }
-    for id in homes {
-        counts.households += 1;
-        let events = by_household.get(&id).map(Vec::as_slice).unwrap_or_default();
-        if broadband_on(events, day) == Broadband::Yes {
-            counts.households_with_fibre += 1;
-        }
-    }
-    Ok(counts)
+    let events = counters::load_events(conn, path)?;
+    Ok(days
+        .iter()
+        .zip(people)
+        .map(|(&day, mut groups)| {
+            let mut counts = groups.remove(&()).unwrap_or_default();
+            for id in &homes {
+                counts.households += 1;
+                if broadband_on(events.of(id), day) == Broadband::Yes {
+                    counts.households_with_fibre += 1;
+                }
+            }
+            counts
+        })
+        .collect())
 }

@@ -51,6 +51,8 @@ pub enum Action {
     DuplicateMerged,
     DuplicateDismissed,
     TargetsUpdated,
+    FiguresExported,
+    DigestSent,
 }
 
 impl Action {
@@ -91,6 +93,8 @@ impl Action {
         Action::DuplicateMerged,
         Action::DuplicateDismissed,
         Action::TargetsUpdated,
+        Action::FiguresExported,
+        Action::DigestSent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +135,8 @@ impl Action {
             Action::DuplicateMerged => "duplicate.merged",
             Action::DuplicateDismissed => "duplicate.dismissed",
             Action::TargetsUpdated => "area.targets_updated",
+            Action::FiguresExported => "area.figures_exported",
+            Action::DigestSent => "digest.sent",
         }
     }
 

@@ -335,6 +335,8 @@ pub fn seed(
             ))
             .execute(conn)?;
         totals.adults += adults;
+        // Built in one pass per neighbourhood rather than person by person.
+        crate::adoption::counters::rebuild_neighbourhood(conn, &area.path)?;
     }
     // The ward's official figures are those of its neighbourhoods together.
     if let Some(ward_id) = neighbourhoods.first().and_then(|n| n.parent_id.clone()) {

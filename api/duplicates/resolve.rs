@@ -118,6 +118,7 @@ pub async fn merge_duplicate(
                     .execute(conn)?;
             }
             refresh_for_events(conn, &survivor_household, std::iter::once(survivor.clone()))?;
+            crate::adoption::counters::sync_resident(conn, &merged)?;
             diesel::update(duplicate_pairs::table.find(&pair.id))
                 .set((
                     duplicate_pairs::status.eq("merged"),

@@ -147,5 +147,6 @@ fn insert_unless_taken(
             created_by: Some(&caller.user_id),
             created_at: now(),
         },
-    )
+    )?;
+    crate::adoption::counters::sync_household(conn, id)
 }

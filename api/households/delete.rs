@@ -51,6 +51,7 @@ pub async fn delete_household(
                     households::updated_at.eq(at),
                 ))
                 .execute(conn)?;
+            crate::adoption::counters::sync_household_and_residents(conn, &household.id)?;
             audit::record(
                 conn,
                 &caller.actor(&client),

@@ -23,6 +23,7 @@ use crate::imports::read::XLSX_MEDIA_TYPE;
 use crate::problem::{ApiError, ApiQuery};
 use crate::residents::Resident;
 use crate::schema::{households, residents, status_events};
+use crate::spreadsheet::{csv_bytes, xlsx_bytes, Cell, Sheet};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -87,7 +88,10 @@ pub async fn export_households(
             }
             let rows: Vec<(Household, Resident)> = select.load(conn)?;
             let since = latest_event_dates(conn, &rows)?;
-            let table: Vec<Vec<String>> = rows.iter().map(|(h, r)| row(h, r, &since)).collect();
+            let table: Vec<Vec<Cell>> = rows
+                .iter()
+                .map(|(h, r)| row(h, r, &since).into_iter().map(Cell::from).collect())
+                .collect();
             audit::record(
                 conn,
                 &caller.actor(&client),
@@ -107,12 +111,7 @@ pub async fn export_households(
         .collect();
     match format {
         ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-            writer.write_record(&header).map_err(ApiError::internal)?;
-            for row in &table {
-                writer.write_record(row).map_err(ApiError::internal)?;
-            }
-            let bytes = writer.into_inner().map_err(ApiError::internal)?;
+            let bytes = csv_bytes(&header, &table)?;
             Ok(HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((
@@ -122,9 +121,15 @@ pub async fn export_households(
                 .body(bytes))
         }
         ExportFormat::Xlsx => {
-            let bytes = web::block(move || xlsx(&header, &table))
-                .await
-                .map_err(ApiError::internal)??;
+            let bytes = web::block(move || {
+                xlsx_bytes(&[Sheet {
+                    name: "Danh sách hộ",
+                    header: &header,
+                    rows: &table,
+                }])
+            })
+            .await
+            .map_err(ApiError::internal)??;
             Ok(HttpResponse::Ok()
                 .content_type(XLSX_MEDIA_TYPE)
                 .insert_header((
@@ -214,24 +219,4 @@ fn row(
                 .unwrap_or_default(),
         })
         .collect()
-}
-
-fn xlsx(header: &[String], table: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, title) in header.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, col as u16, title, &bold)
-            .map_err(ApiError::internal)?;
-    }
-    for (index, row) in table.iter().enumerate() {
-        for (col, value) in row.iter().enumerate() {
-            // Everything as text: codes and phone numbers keep their leading zeros.
-            sheet
-                .write_string((index + 1) as u32, col as u16, value)
-                .map_err(ApiError::internal)?;
-        }
-    }
-    workbook.save_to_buffer().map_err(ApiError::internal)
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::layout::{read_header, read_row, CellProblem, Column, ImportRow};
 use super::read::{read_rows, Format};
+use crate::adoption::counters;
 use crate::areas::Area;
 use crate::audit::{self, Action, Actor, Entry};
 use crate::db::{new_id, now, DbConnection};
@@ -265,6 +266,8 @@ pub fn run(
                     };
                     insert_event_row(conn, event_record(&new_id(), &id, None, actor), &event)?;
                     refresh_household(conn, &id)?;
+                } else {
+                    counters::sync_household(conn, &id)?;
                 }
                 id
             }
@@ -304,6 +307,7 @@ pub fn run(
                 event,
             )?;
         }
+        counters::sync_resident(conn, &id)?;
         if row.relation == Relation::Head {
             // The register's head of household is the authority for the head's name.
             diesel::update(

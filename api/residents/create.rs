@@ -126,6 +126,7 @@ pub async fn create_resident(
                     created_at: now(),
                 },
             )?;
+            crate::adoption::counters::sync_resident(conn, &id)?;
             // Personal values stay out of the append-only log: erasure could not reach them.
             audit::record(
                 conn,

@@ -52,6 +52,7 @@ pub async fn delete_resident(
                     residents::updated_at.eq(at),
                 ))
                 .execute(conn)?;
+            crate::adoption::counters::sync_resident(conn, &resident.id)?;
             audit::record(
                 conn,
                 &caller.actor(&client),

@@ -199,6 +199,7 @@ pub async fn update_resident(
             if updated != 1 {
                 return Err(ProblemCode::PreconditionFailed.into());
             }
+            crate::adoption::counters::sync_resident(conn, &current.id)?;
             if request.consent == Some(true) && !current.consent {
                 diesel::update(residents::table.find(&current.id))
                     .set(residents::consent_recorded_at.eq(at))

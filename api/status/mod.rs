@@ -405,7 +405,7 @@ pub fn refresh_household(conn: &mut DbConnection, household_id: &str) -> Result<
         households::updated_at.eq(now()),
     ))
     .execute(conn)?;
-    Ok(())
+    crate::adoption::counters::sync_household(conn, household_id)
 }
 
 pub fn refresh_resident(conn: &mut DbConnection, resident_id: &str) -> Result<(), ApiError> {
@@ -428,5 +428,5 @@ pub fn refresh_resident(conn: &mut DbConnection, resident_id: &str) -> Result<()
             residents::updated_at.eq(now()),
         ))
         .execute(conn)?;
-    Ok(())
+    crate::adoption::counters::sync_resident(conn, resident_id)
 }

@@ -1,0 +1,159 @@
+//! `GET /api/v1/areas/{id}/adoption/children`: the figures of each area directly below, for
+//! ranking which neighbourhoods (or wards, or districts) lag.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::figures::{check_day, figures_of, AdoptionFigures};
+use crate::areas::{find_in_scope, parse_uuid, Area};
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::problem::{ApiError, ApiQuery};
+use crate::schema::areas;
+use crate::state::AppState;
+use crate::targets::Indicator;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    Name,
+    EidRate,
+    SignatureRate,
+    BroadbandRate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChildrenQuery {
+    /// The day (default: today); not in the future.
+    pub as_of: Option<NaiveDate>,
+    /// `name` (default), or a rate (against the official figure where one exists, else the
+    /// recorded adults or households) to rank by.
+    pub sort: Option<RankBy>,
+    /// `asc` (default for `name`) or `desc` (default for rates: best first).
+    pub order: Option<Order>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChildrenFigures {
+    pub area_id: uuid::Uuid,
+    pub as_of: NaiveDate,
+    pub children: Vec<AdoptionFigures>,
+}
+
+/// The rate a target is judged on: of the official figure where there is one.
+pub fn judged_rate(figures: &AdoptionFigures, indicator: Indicator) -> Option<f64> {
+    figures
+        .indicators
+        .iter()
+        .find(|i| i.indicator == indicator)
+        .and_then(|i| i.rate_official.or(i.rate_recorded))
+}
+
+pub fn children_of(conn: &mut DbConnection, area: &Area) -> Result<Vec<Area>, ApiError> {
+    Ok(areas::table
+        .filter(areas::parent_id.eq(&area.id))
+        .order(areas::code)
+        .select(Area::as_select())
+        .load(conn)?)
+}
+
+/// The figures of every child area, ranked.
+pub fn ranked_children(
+    conn: &mut DbConnection,
+    area: &Area,
+    day: NaiveDate,
+    pace_days: u32,
+    sort: RankBy,
+    order: Option<Order>,
+) -> Result<Vec<AdoptionFigures>, ApiError> {
+    let mut children = children_of(conn, area)?
+        .iter()
+        .map(|child| figures_of(conn, child, day, pace_days))
+        .collect::<Result<Vec<_>, _>>()?;
+    let indicator = match sort {
+        RankBy::Name => None,
+        RankBy::EidRate => Some(Indicator::Eid),
+        RankBy::SignatureRate => Some(Indicator::Signature),
+        RankBy::BroadbandRate => Some(Indicator::Broadband),
+    };
+    let order = order.unwrap_or(if indicator.is_some() {
+        Order::Desc
+    } else {
+        Order::Asc
+    });
+    match indicator {
+        None => children.sort_by(|a, b| a.area_name.cmp(&b.area_name)),
+        Some(indicator) => children.sort_by(|a, b| {
+            // Areas without a rate (nobody recorded) rank last either way.
+            let key = |f: &AdoptionFigures| judged_rate(f, indicator);
+            match (key(a), key(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then_with(|| b.area_name.cmp(&a.area_name))
+        }),
+    }
+    if order == Order::Desc {
+        children.reverse();
+    }
+    Ok(children)
+}
+
+/// Adoption figures of each area directly below an area
+#[utoipa::path(
+    tag = "adoption",
+    params(("id" = uuid::Uuid, Path, description = "Area id"), ChildrenQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One entry per child area, ranked", body = ChildrenFigures),
+        (status = 404, description = "No such area in the caller's scope (`area-not-found`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/areas/{id}/adoption/children")]
+pub async fn get_children(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    query: ApiQuery<ChildrenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let day = check_day(query.as_of, "/as_of")?;
+    let pace_days = state.settings.adoption.pace_days;
+    let id = id.into_inner().to_string();
+    let figures = state
+        .db
+        .read(move |conn| {
+            let area = find_in_scope(conn, &caller.scope, &id)?;
+            let children = ranked_children(
+                conn,
+                &area,
+                day,
+                pace_days,
+                query.sort.unwrap_or(RankBy::Name),
+                query.order,
+            )?;
+            Ok(ChildrenFigures {
+                area_id: parse_uuid(&area.id)?,
+                as_of: day,
+                children,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(figures))
+}

@@ -1,0 +1,2 @@
+DROP TABLE adoption_deltas;
+DROP TABLE adoption_spans;
