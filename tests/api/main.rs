@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod adoption;
+mod adoption_properties;
 mod areas;
 mod audit;
 mod auth;
