@@ -160,13 +160,15 @@ impl TestApp {
         let response = self.client.execute(request).await.expect("response");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
+        let bytes = response.bytes().await.expect("body").to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         let response = TestResponse {
             status,
             headers,
             body,
             text,
+            bytes,
         };
         contract().check(&method, &path, &response);
         response
@@ -193,6 +195,14 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.send(self.with_token(self.client.put(self.url(path)), token))
             .await
+    }
+
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.send(
+            self.with_token(self.client.put(self.url(path)), token)
+                .json(body),
+        )
+        .await
     }
 
     pub async fn patch(
@@ -263,6 +273,8 @@ pub struct TestResponse {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as received (spreadsheets are not text).
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
