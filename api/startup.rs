@@ -54,6 +54,9 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .service(pages::accept_invitation_page)
             .service(pages::reset_password_page)
             .service(pages::set_password_script)
+            .service(pages::dashboard::home)
+            .service(pages::dashboard::dashboard)
+            .service(pages::dashboard::dashboard_script)
             .default_service(web::to(not_found_or_method_not_allowed))
     })
     .listen(listener)?;

@@ -1,7 +1,10 @@
-//! The two pages e-mailed links open: accepting an invitation and resetting a password.
+//! The pages the binary serves: the adoption dashboard (`dashboard`), and the two pages
+//! e-mailed links open: accepting an invitation and resetting a password.
 //! They are plain HTML served by the binary (no CDN, no framework), readable on a cheap
 //! phone, in Vietnamese or English (`Accept-Language`, or `?lang=en`). The script posts the
 //! token from the link and the chosen password to the API and shows its answer.
+
+pub mod dashboard;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};

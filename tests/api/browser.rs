@@ -161,6 +161,59 @@ impl Browser {
         .to_owned()
     }
 
+    /// Runs a script in the page (WebDriver "execute sync") and returns its result.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            &self.session_path("/execute/sync"),
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// Waits (up to 10 s) until the script's result satisfies `done`, and returns it.
+    pub async fn wait_for(
+        &self,
+        script: &str,
+        args: Value,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut seen = Value::Null;
+        for _ in 0..200 {
+            seen = self.execute(script, args.clone()).await;
+            if done(&seen) {
+                return seen;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed what was expected; last seen: {seen}");
+    }
+
+    /// Sets a form control's value as a user would and fires its `change` event.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.execute(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('change', {bubbles: true}));",
+            json!([css, value]),
+        )
+        .await;
+    }
+
+    /// Saves a PNG of the page when `EID_SCREENSHOT_DIR` is set (for a human to look at).
+    pub async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("EID_SCREENSHOT_DIR") else {
+            return;
+        };
+        use base64::Engine;
+        let encoded = self
+            .call("GET", &self.session_path("/screenshot"), None)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+
     /// Waits (up to 10 s) until the element's text satisfies `done`, and returns it; the
     /// last text seen is in the panic message otherwise.
     pub async fn wait_for_text(&self, css: &str, done: impl Fn(&str) -> bool) -> String {

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cli;
 mod contract;
+mod dashboard;
 mod duplicates;
 mod errors;
 mod helpers;

@@ -1,0 +1,414 @@
+// The adoption dashboard: signs in against the API, then shows the figures of an area in
+// the caller's scope on a chosen day. Everything is drawn here (SVG for the trend), so the
+// page works with no internet. Tokens live in sessionStorage: closing the tab signs out.
+"use strict";
+
+const TEXT = {
+  vi: {
+    title: "Bảng theo dõi định danh điện tử và chữ ký số",
+    signin: "Đăng nhập", email: "Thư điện tử", password: "Mật khẩu", signout: "Đăng xuất",
+    switch: "English", area: "Khu vực", day: "Ngày", trend: "Diễn biến theo tuần",
+    children: "Các khu vực trực thuộc", breakdown: "Theo giới tính và độ tuổi",
+    eid: "Người trưởng thành có định danh điện tử (VNeID)",
+    signature: "Người trưởng thành có chữ ký số / chữ ký điện tử",
+    broadband: "Hộ có cáp quang",
+    of: "trên", needed: "còn cần", people: "người", households: "hộ",
+    projected: "dự kiến đạt", deadline: "hạn", target_at_least: "ít nhất", target_more_than: "trên",
+    met: "Đã đạt", on_track: "Đúng tiến độ", at_risk: "Có nguy cơ", off_track: "Chậm tiến độ",
+    recorded: "Theo số ghi nhận", official: "Theo số chính thức", coverage: "Độ phủ",
+    pace: "Tốc độ 28 ngày qua", name: "Khu vực", no_children: "Không có khu vực trực thuộc.",
+    sex: "Giới tính", age: "Độ tuổi", male: "Nam", female: "Nữ", unspecified: "Không rõ",
+    adults: "Người trưởng thành", export_csv: "Tải CSV", export_xlsx: "Tải Excel",
+    failed: "Không tải được dữ liệu", bad_login: "Sai thư điện tử hoặc mật khẩu",
+    none: "—", loading: "Đang tải…",
+  },
+  en: {
+    title: "e-ID and digital signature dashboard",
+    signin: "Sign in", email: "E-mail", password: "Password", signout: "Sign out",
+    switch: "Tiếng Việt", area: "Area", day: "Day", trend: "Week by week",
+    children: "Areas below", breakdown: "By sex and age",
+    eid: "Adults with an electronic identity (VNeID)",
+    signature: "Adults with a digital or electronic signature",
+    broadband: "Households with fibre",
+    of: "of", needed: "still needed", people: "people", households: "households",
+    projected: "projected", deadline: "deadline", target_at_least: "at least", target_more_than: "more than",
+    met: "Met", on_track: "On track", at_risk: "At risk", off_track: "Off track",
+    recorded: "Of recorded", official: "Of official", coverage: "Coverage",
+    pace: "Pace, last 28 days", name: "Area", no_children: "No areas below.",
+    sex: "Sex", age: "Age", male: "Men", female: "Women", unspecified: "Unspecified",
+    adults: "Adults", export_csv: "Download CSV", export_xlsx: "Download Excel",
+    failed: "Could not load the figures", bad_login: "Wrong e-mail or password",
+    none: "—", loading: "Loading…",
+  },
+};
+const COLOURS = { eid: "#0b5cad", signature: "#8e24aa", broadband: "#2e7d32" };
+
+const state = {
+  lang: sessionStorage.getItem("eid.lang") || "vi",
+  sort: "name",
+  order: "asc",
+};
+
+const $ = (selector) => document.querySelector(selector);
+const t = (key) => TEXT[state.lang][key] || key;
+
+function element(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function svg(tag, attributes) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+const locale = () => (state.lang === "vi" ? "vi-VN" : "en-GB");
+const number = (n) => (n === null || n === undefined ? t("none") : n.toLocaleString(locale()));
+const percent = (p) =>
+  p === null || p === undefined
+    ? t("none")
+    : p.toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " %";
+const date = (d) => (d ? new Date(d + "T00:00:00Z").toLocaleDateString(locale(), { timeZone: "UTC" }) : t("none"));
+
+async function refresh() {
+  const token = sessionStorage.getItem("eid.refresh");
+  if (!token) return false;
+  const response = await fetch("/api/v1/auth/refresh", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: token }),
+  });
+  if (!response.ok) return false;
+  const pair = await response.json();
+  sessionStorage.setItem("eid.access", pair.access_token);
+  sessionStorage.setItem("eid.refresh", pair.refresh_token);
+  return true;
+}
+
+async function api(path, raw) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const response = await fetch(path, {
+      headers: {
+        Authorization: "Bearer " + sessionStorage.getItem("eid.access"),
+        "Accept-Language": state.lang,
+      },
+    });
+    if (response.status === 401 && attempt === 0 && (await refresh())) continue;
+    if (response.status === 401) {
+      signOut();
+      throw new Error(t("failed"));
+    }
+    if (!response.ok) {
+      const problem = await response.json().catch(() => ({}));
+      throw new Error(problem.detail || problem.title || t("failed"));
+    }
+    return raw ? response.blob() : response.json();
+  }
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  $("#lang").textContent = t("switch");
+}
+
+function signOut() {
+  sessionStorage.removeItem("eid.access");
+  sessionStorage.removeItem("eid.refresh");
+  $("#board").hidden = true;
+  $("#signout").hidden = true;
+  $("#signin").hidden = false;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  $("#signin-message").textContent = "";
+  const response = await fetch("/api/v1/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Accept-Language": state.lang },
+    body: JSON.stringify({ email: $("#email").value.trim(), password: $("#password").value }),
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    $("#signin-message").textContent = response.status === 401 ? t("bad_login") : problem.detail || t("failed");
+    return;
+  }
+  const pair = await response.json();
+  sessionStorage.setItem("eid.access", pair.access_token);
+  sessionStorage.setItem("eid.refresh", pair.refresh_token);
+  $("#password").value = "";
+  await start();
+}
+
+async function start() {
+  $("#signin").hidden = true;
+  $("#board").hidden = false;
+  $("#signout").hidden = false;
+  const today = new Date().toISOString().slice(0, 10);
+  $("#as-of").max = today;
+  if (!$("#as-of").value) $("#as-of").value = today;
+  const me = await api("/api/v1/me");
+  const areas = [];
+  let cursor = null;
+  do {
+    const page = await api("/api/v1/areas?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    areas.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  // Broadest first: the caller's own area is the default.
+  const depth = { province: 0, district: 1, town: 1, ward: 2, neighbourhood: 3 };
+  areas.sort((a, b) => depth[a.kind] - depth[b.kind] || a.code.localeCompare(b.code));
+  const top = Math.min(...areas.map((a) => depth[a.kind]));
+  const picker = $("#area");
+  picker.replaceChildren(
+    ...areas.map((a) => element("option", { value: a.id }, "\u00a0\u00a0".repeat(depth[a.kind] - top) + a.name)),
+  );
+  const own = me.area && areas.find((a) => a.id === me.area.id);
+  picker.value = own ? own.id : areas[0] ? areas[0].id : "";
+  await load();
+}
+
+function card(figures) {
+  const judged = figures.rate_official ?? figures.rate_recorded;
+  const denominator = figures.official_denominator ?? figures.recorded_denominator;
+  const unit = figures.indicator === "broadband" ? t("households") : t("people");
+  const bar = element("div", { class: "bar", role: "img", "aria-label": percent(judged) });
+  const fill = element("div", { class: "fill" });
+  fill.style.width = Math.min(judged || 0, 100) + "%";
+  fill.style.background = COLOURS[figures.indicator];
+  bar.append(fill);
+  const targets = element("ul", { class: "targets" });
+  for (const target of figures.targets) {
+    const marker = element("div", { class: "marker", title: target.threshold_percent + " %" });
+    marker.style.left = target.threshold_percent + "%";
+    bar.append(marker);
+    targets.append(
+      element(
+        "li",
+        {},
+        element("span", { class: "status " + target.status }, t(target.status)),
+        ` ${t("target_" + target.comparison)} ${target.threshold_percent} %, ${t("deadline")} ${date(target.deadline)}`,
+        target.still_needed > 0 ? ` · ${t("needed")} ${number(target.still_needed)} ${unit}` : "",
+        target.projected_on ? ` · ${t("projected")} ${date(target.projected_on)}` : "",
+      ),
+    );
+  }
+  return element(
+    "article",
+    { class: "card", id: "card-" + figures.indicator },
+    element("h3", {}, t(figures.indicator)),
+    element("p", { class: "rate" }, percent(judged)),
+    element("p", { class: "count" }, `${number(figures.count)} / ${number(denominator)}`),
+    bar,
+    targets,
+    element(
+      "p",
+      { class: "small" },
+      `${t("recorded")}: ${percent(figures.rate_recorded)}`,
+      figures.official_denominator !== null
+        ? ` · ${t("official")}: ${percent(figures.rate_official)} · ${t("coverage")}: ${percent(figures.coverage)}`
+        : "",
+      ` · ${t("pace")}: ${figures.pace_change >= 0 ? "+" : ""}${number(figures.pace_change)}`,
+    ),
+  );
+}
+
+function trend(series) {
+  const width = 640, height = 240, left = 40, bottom = 24, top = 10;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("trend") });
+  const points = series.points;
+  const x = (i) => left + (i * (width - left - 10)) / Math.max(points.length - 1, 1);
+  const y = (rate) => top + (1 - (rate || 0) / 100) * (height - top - bottom);
+  for (const level of [0, 25, 50, 75, 100]) {
+    chart.append(svg("line", { x1: left, x2: width - 10, y1: y(level), y2: y(level), stroke: "#ddd" }));
+    const label = svg("text", { x: 4, y: y(level) + 4, "font-size": 12 });
+    label.textContent = level + "%";
+    chart.append(label);
+  }
+  series.points.forEach((point, i) => {
+    if (i % Math.ceil(points.length / 6) === 0 || i === points.length - 1) {
+      const label = svg("text", { x: x(i), y: height - 6, "font-size": 11, "text-anchor": "middle" });
+      label.textContent = date(point.day).replace(/\/\d{4}$/, "");
+      chart.append(label);
+    }
+  });
+  for (const indicator of ["eid", "signature", "broadband"]) {
+    const coordinates = points.map((point, i) => {
+      const value = point.values.find((v) => v.indicator === indicator);
+      return `${x(i).toFixed(1)},${y(value.rate_official ?? value.rate_recorded).toFixed(1)}`;
+    });
+    chart.append(
+      svg("polyline", {
+        points: coordinates.join(" "),
+        fill: "none",
+        stroke: COLOURS[indicator],
+        "stroke-width": 3,
+        "data-indicator": indicator,
+      }),
+    );
+  }
+  const legend = element(
+    "p",
+    { class: "legend" },
+    ...["eid", "signature", "broadband"].map((indicator) => {
+      const swatch = element("span", { class: "swatch" });
+      swatch.style.background = COLOURS[indicator];
+      return element("span", {}, swatch, t(indicator) + " ");
+    }),
+  );
+  return [chart, legend];
+}
+
+function childrenTable(children) {
+  if (!children.length) return [element("p", {}, t("no_children"))];
+  const header = (key, label) => {
+    const cell = element("th", { scope: "col" }, element("button", { type: "button", "data-sort": key }, label));
+    return cell;
+  };
+  const rate = (figures, indicator) => {
+    const value = figures.indicators.find((i) => i.indicator === indicator);
+    return value.rate_official ?? value.rate_recorded;
+  };
+  const table = element(
+    "table",
+    { id: "children-table" },
+    element(
+      "thead",
+      {},
+      element(
+        "tr",
+        {},
+        header("name", t("name")),
+        header("eid_rate", "VNeID"),
+        header("signature_rate", t("signature").split(" ").slice(-2).join(" ")),
+        header("broadband_rate", t("broadband")),
+      ),
+    ),
+    element(
+      "tbody",
+      {},
+      ...children.map((child) =>
+        element(
+          "tr",
+          { "data-area": child.area_id },
+          element("td", {}, element("button", { type: "button", class: "link", "data-area": child.area_id }, child.area_name)),
+          element("td", {}, percent(rate(child, "eid"))),
+          element("td", {}, percent(rate(child, "signature"))),
+          element("td", {}, percent(rate(child, "broadband"))),
+        ),
+      ),
+    ),
+  );
+  return [table];
+}
+
+function breakdownTable(title, breakdown, label) {
+  return element(
+    "table",
+    { class: "breakdown" },
+    element("caption", {}, title),
+    element("thead", {}, element("tr", {}, element("th", {}, ""), element("th", {}, t("adults")), element("th", {}, "VNeID"), element("th", {}, t("signature").split(" ").slice(-2).join(" ")))),
+    element(
+      "tbody",
+      {},
+      ...breakdown.groups.map((group) =>
+        element(
+          "tr",
+          {},
+          element("th", { scope: "row" }, label(group.group)),
+          element("td", {}, number(group.adults)),
+          element("td", {}, percent(group.eid_rate)),
+          element("td", {}, percent(group.signature_rate)),
+        ),
+      ),
+    ),
+  );
+}
+
+async function load() {
+  const area = $("#area").value;
+  const day = $("#as-of").value;
+  if (!area || !day) return;
+  $("#board-message").textContent = t("loading");
+  try {
+    const from = new Date(Date.parse(day + "T00:00:00Z") - 26 * 7 * 86400000).toISOString().slice(0, 10);
+    const [figures, series, children, bySex, byAge] = await Promise.all([
+      api(`/api/v1/areas/${area}/adoption?as_of=${day}`),
+      api(`/api/v1/areas/${area}/adoption/series?from=${from}&to=${day}&interval=week`),
+      api(`/api/v1/areas/${area}/adoption/children?as_of=${day}&sort=${state.sort}&order=${state.order}`),
+      api(`/api/v1/areas/${area}/adoption/breakdown?by=sex&as_of=${day}`),
+      api(`/api/v1/areas/${area}/adoption/breakdown?by=age_band&as_of=${day}`),
+    ]);
+    $("#area-name").textContent = `${figures.area_name} — ${date(figures.as_of)}`;
+    $("#area-name").dataset.area = figures.area_id;
+    $("#area-name").dataset.asOf = figures.as_of;
+    $("#cards").replaceChildren(...figures.indicators.map(card));
+    $("#trend").replaceChildren(...trend(series));
+    $("#children").replaceChildren(...childrenTable(children.children));
+    $("#breakdown").replaceChildren(
+      breakdownTable(t("sex"), bySex, (group) => t(group)),
+      breakdownTable(t("age"), byAge, (group) => group),
+    );
+    $("#board-message").textContent = "";
+  } catch (error) {
+    $("#board-message").textContent = error.message;
+  }
+}
+
+async function download(format) {
+  const area = $("#area").value;
+  const day = $("#as-of").value;
+  const blob = await api(`/api/v1/areas/${area}/adoption/export?as_of=${day}&format=${format}`, true);
+  const link = element("a", { href: URL.createObjectURL(blob), download: `chi-so-${day}.${format}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  $("#signin-form").addEventListener("submit", signIn);
+  $("#signout").addEventListener("click", async () => {
+    const token = sessionStorage.getItem("eid.refresh");
+    if (token) {
+      await fetch("/api/v1/auth/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + sessionStorage.getItem("eid.access") },
+        body: JSON.stringify({ refresh_token: token }),
+      }).catch(() => {});
+    }
+    signOut();
+  });
+  $("#lang").addEventListener("click", () => {
+    state.lang = state.lang === "vi" ? "en" : "vi";
+    sessionStorage.setItem("eid.lang", state.lang);
+    applyLanguage();
+    if (!$("#board").hidden) load();
+  });
+  $("#area").addEventListener("change", load);
+  $("#as-of").addEventListener("change", load);
+  $("#children").addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.dataset.sort) {
+      const key = button.dataset.sort;
+      state.order = state.sort === key && state.order === (key === "name" ? "asc" : "desc") ? (key === "name" ? "desc" : "asc") : key === "name" ? "asc" : "desc";
+      state.sort = key;
+      load();
+    } else if (button.dataset.area && [...$("#area").options].some((o) => o.value === button.dataset.area)) {
+      $("#area").value = button.dataset.area;
+      load();
+    }
+  });
+  $("#export-csv").addEventListener("click", () => download("csv"));
+  $("#export-xlsx").addEventListener("click", () => download("xlsx"));
+  if (sessionStorage.getItem("eid.access")) start().catch(signOut);
+});

@@ -1,0 +1,133 @@
+//! The dashboard in a real browser (headless Chromium over WebDriver): an official signs in,
+//! sees the ward's cards with the API's values, changes area and date, switches language.
+
+use serde_json::{json, Value};
+
+use crate::browser::Browser;
+use crate::helpers::{TestApp, NATIONAL_ADMIN, OFFICIAL, PASSWORD};
+use crate::households::{add_household, add_resident};
+
+/// What a card shows for an indicator of an API answer, formatted as the page does in
+/// Vietnamese: "50,0 %" and "1 / 2".
+fn expected_card(figures: &Value, indicator: &str) -> (String, String) {
+    let entry = figures["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == indicator)
+        .unwrap();
+    let rate = entry["rate_official"]
+        .as_f64()
+        .or(entry["rate_recorded"].as_f64());
+    let denominator = entry["official_denominator"]
+        .as_i64()
+        .unwrap_or(entry["recorded_denominator"].as_i64().unwrap());
+    (
+        rate.map_or("—".to_owned(), |r| format!("{r:.1} %").replace('.', ",")),
+        format!("{} / {}", entry["count"], denominator),
+    )
+}
+
+const CARD: &str = "const card = document.querySelector(arguments[0]); \
+    const head = document.querySelector('#area-name'); \
+    return card ? [card.querySelector('.rate').textContent, card.querySelector('.count').textContent, \
+                   head.dataset.area, head.dataset.asOf] : null;";
+
+async fn card_shows(browser: &Browser, indicator: &str, area: &str, day: &str, figures: &Value) {
+    let (rate, count) = expected_card(figures, indicator);
+    browser
+        .wait_for(CARD, json!([format!("#card-{indicator}")]), |seen| {
+            *seen == json!([rate, count, area, day])
+        })
+        .await;
+}
+
+#[actix_web::test]
+async fn an_official_signs_in_and_the_cards_show_the_api_figures_for_the_chosen_area_and_day() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let person = |name: &str| json!({"full_name": name, "birth_date": "1985-04-04", "sex": "female", "relation_to_head": "other"});
+    let home = add_household(&app, &admin, &world.n1, "Số 3", "Chủ hộ").await;
+    let first = add_resident(&app, &admin, &home, person("Một")).await;
+    add_resident(&app, &admin, &home, person("Hai")).await;
+    let other = add_household(&app, &admin, &world.n2, "Số 4", "Chủ hộ").await;
+    let third = add_resident(&app, &admin, &other, person("Ba")).await;
+    for (household, resident, day) in [
+        (&home, &first, "2025-03-01"),
+        (&other, &third, "2025-09-01"),
+    ] {
+        let recorded = app
+            .post(
+                "/api/v1/status-events",
+                Some(&admin),
+                &json!({"household_id": household, "events": [
+                    {"kind": "eid", "resident_id": resident, "value": "level2", "effective_on": day},
+                    {"kind": "broadband", "value": "yes", "effective_on": day}]}),
+            )
+            .await;
+        assert_eq!(recorded.status, 201, "{}", recorded.text);
+    }
+    let official = app.token_for(OFFICIAL).await;
+    let today = eid_adoption::status::today().to_string();
+    let api = |area: String, day: String| {
+        let (app, official) = (&app, &official);
+        async move {
+            app.get(
+                &format!("/api/v1/areas/{area}/adoption?as_of={day}"),
+                Some(official),
+            )
+            .await
+            .body
+        }
+    };
+
+    browser.open(&app.url("/")).await;
+    browser.type_into("#email", OFFICIAL).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#signin-button").await;
+    // The official's own ward comes first, on today's date.
+    let ward = api(world.ward.clone(), today.clone()).await;
+    for indicator in ["eid", "signature", "broadband"] {
+        card_shows(&browser, indicator, &world.ward, &today, &ward).await;
+    }
+    assert_eq!(expected_card(&ward, "eid").1, "2 / 3");
+    // The picker holds the caller's scope only: the ward and its two neighbourhoods.
+    let options = browser
+        .execute(
+            "return [...document.querySelectorAll('#area option')].map(o => o.value);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(options, json!([world.ward, world.n1, world.n2]));
+    // The ranking lists both neighbourhoods; the trend draws three lines.
+    let shown = browser
+        .wait_for(
+            "return document.querySelectorAll('#children-table tbody tr').length + ',' + \
+             document.querySelectorAll('#trend polyline').length;",
+            json!([]),
+            |seen| seen == "2,3",
+        )
+        .await;
+    assert_eq!(shown, "2,3");
+    browser.screenshot("dashboard-ward").await;
+
+    browser.choose("#area", &world.n1).await;
+    let n1 = api(world.n1.clone(), today.clone()).await;
+    card_shows(&browser, "eid", &world.n1, &today, &n1).await;
+    assert_eq!(expected_card(&n1, "eid"), ("50,0 %".into(), "1 / 2".into()));
+
+    browser.choose("#as-of", "2025-02-01").await;
+    let before = api(world.n1.clone(), "2025-02-01".into()).await;
+    card_shows(&browser, "eid", &world.n1, "2025-02-01", &before).await;
+    assert_eq!(expected_card(&before, "eid").1, "0 / 2");
+
+    browser.click("#lang").await;
+    browser
+        .wait_for_text("h1", |t| t == "e-ID and digital signature dashboard")
+        .await;
+    browser.screenshot("dashboard-english").await;
+}
