@@ -74,6 +74,12 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Send the weekly digest now to every official and head who opted in.
+    SendDigest {
+        /// Print the messages instead of queuing them.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -94,6 +100,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             dry_run,
         } => import(&settings, &file, &area, dry_run),
         Command::Recount { area, repair } => recount(&settings, area.as_deref(), repair),
+        Command::SendDigest { dry_run } => send_digest(&settings, dry_run),
         Command::SeedDemo => {
             let state = AppState::build(settings)?;
             report_demo(demo::seed_if_empty(
@@ -365,4 +372,47 @@ fn recount(settings: &Settings, area_code: Option<&str>, repair: bool) -> anyhow
         "{} differences between the counters and the raw rows",
         report.differences.len()
     ))
+}
+
+fn send_digest(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database_location()?, 1)?;
+    db.run_migrations()?;
+    let mut conn = db.writer_connection()?;
+    let at = crate::digest::vietnam_now();
+    // Counted as this week's digest, so the schedule does not send it again.
+    let week_of = settings
+        .adoption
+        .digest_schedule
+        .and_then(|schedule| crate::digest::due_week(at, schedule))
+        .unwrap_or(at.date());
+    let outcome = conn.transaction::<_, anyhow::Error, _>(|conn| {
+        Ok(crate::digest::send(
+            conn,
+            settings,
+            week_of,
+            at.date(),
+            true,
+            dry_run,
+        )?)
+    })?;
+    for email in &outcome.emails {
+        if dry_run {
+            println!(
+                "To: {}\nSubject: {}\n\n{}",
+                email.to, email.subject, email.text
+            );
+        } else {
+            println!("queued for {}: {}", email.to, email.subject);
+        }
+    }
+    println!(
+        "{}{} digests",
+        if dry_run {
+            "dry run: would queue "
+        } else {
+            "queued "
+        },
+        outcome.emails.len()
+    );
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod digest;
 pub mod duplicates;
 pub mod etag;
 pub mod households;

@@ -5,8 +5,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    adoption, areas, audit, auth, duplicates, households, imports, invitations, ops, residents,
-    sessions, status, targets, users, visits, volunteers,
+    adoption, areas, audit, auth, digest, duplicates, households, imports, invitations, ops,
+    residents, sessions, status, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -47,6 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(adoption::series::get_series)
                 .service(adoption::breakdown::get_breakdown)
                 .service(adoption::figures::get_adoption)
+                .service(digest::subscription::get_digest)
+                .service(digest::subscription::put_digest)
                 .service(targets::put_targets)
                 .service(audit::list::list_audit)
                 .service(households::export::export_households)

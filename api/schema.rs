@@ -30,6 +30,15 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        digest_subscribed -> Bool,
+    }
+}
+
+diesel::table! {
+    digest_deliveries (user_id, week_of) {
+        user_id -> Text,
+        week_of -> Date,
+        queued_at -> Timestamp,
     }
 }
 
@@ -284,6 +293,7 @@ diesel::joinable!(status_events -> residents (resident_id));
 diesel::joinable!(status_events -> visits (visit_id));
 diesel::joinable!(households -> areas (area_id));
 diesel::joinable!(users -> areas (area_id));
+diesel::joinable!(digest_deliveries -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(volunteer_assignments -> users (user_id));
 diesel::joinable!(volunteer_assignments -> areas (area_id));
@@ -291,6 +301,7 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    digest_deliveries,
     adoption_spans,
     adoption_deltas,
     targets,

@@ -23,6 +23,7 @@ use crate::{idempotency, openapi, ops, pages, routes};
 pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
     let delivery = Delivery::from_settings(&state.settings.mail)?;
     sender::spawn(state.db.clone(), delivery, state.settings.mail.clone());
+    crate::digest::spawn(state.db.clone(), state.settings.clone());
     let spec = openapi::spec();
     let route_table = web::Data::new(RouteTable::from_openapi(&spec));
     let metrics = web::Data::new(Metrics::new()?);

@@ -87,7 +87,7 @@ pub fn password_reset(ctx: &Context, link: &str, valid_minutes: u64) -> Email {
     render(ctx, subject, &lines, link)
 }
 
-fn render(ctx: &Context, subject: String, lines: &[String], link: &str) -> Email {
+pub(crate) fn render(ctx: &Context, subject: String, lines: &[String], link: &str) -> Email {
     let signature = match ctx.lang {
         Lang::Vi => format!("— {PRODUCT_VI}, {}", ctx.ward),
         Lang::En => format!("— {PRODUCT_EN}, {}", ctx.ward),

@@ -20,7 +20,7 @@ const TEXT = {
     sex: "Giới tính", age: "Độ tuổi", male: "Nam", female: "Nữ", unspecified: "Không rõ",
     adults: "Người trưởng thành", export_csv: "Tải CSV", export_xlsx: "Tải Excel",
     failed: "Không tải được dữ liệu", bad_login: "Sai thư điện tử hoặc mật khẩu",
-    none: "—", loading: "Đang tải…",
+    none: "—", loading: "Đang tải…", digest: "Nhận bản tin hằng tuần qua thư",
   },
   en: {
     title: "e-ID and digital signature dashboard",
@@ -38,7 +38,7 @@ const TEXT = {
     sex: "Sex", age: "Age", male: "Men", female: "Women", unspecified: "Unspecified",
     adults: "Adults", export_csv: "Download CSV", export_xlsx: "Download Excel",
     failed: "Could not load the figures", bad_login: "Wrong e-mail or password",
-    none: "—", loading: "Loading…",
+    none: "—", loading: "Loading…", digest: "Receive the weekly digest by e-mail",
   },
 };
 const COLOURS = { eid: "#0b5cad", signature: "#8e24aa", broadband: "#2e7d32" };
@@ -171,6 +171,11 @@ async function start() {
   picker.replaceChildren(
     ...areas.map((a) => element("option", { value: a.id }, "\u00a0\u00a0".repeat(depth[a.kind] - top) + a.name)),
   );
+  if (me.role === "official" || me.role === "head") {
+    const choice = await api("/api/v1/me/digest");
+    $("#digest").checked = choice.subscribed;
+    $("#digest-line").hidden = false;
+  }
   const own = me.area && areas.find((a) => a.id === me.area.id);
   picker.value = own ? own.id : areas[0] ? areas[0].id : "";
   await load();
@@ -392,6 +397,18 @@ document.addEventListener("DOMContentLoaded", () => {
     sessionStorage.setItem("eid.lang", state.lang);
     applyLanguage();
     if (!$("#board").hidden) load();
+  });
+  $("#digest").addEventListener("change", async () => {
+    const response = await fetch("/api/v1/me/digest", {
+      method: "PUT",
+      headers: {
+        "Content-Type": "application/json",
+        Authorization: "Bearer " + sessionStorage.getItem("eid.access"),
+        "Accept-Language": state.lang,
+      },
+      body: JSON.stringify({ subscribed: $("#digest").checked }),
+    });
+    if (!response.ok) $("#digest").checked = !$("#digest").checked;
   });
   $("#area").addEventListener("change", load);
   $("#as-of").addEventListener("change", load);

@@ -78,6 +78,7 @@ svg { width: 100%; height: auto; max-height: 18rem; }
 <section><h2 data-t="trend">Diễn biến theo tuần</h2><div id="trend"></div></section>
 <section><h2 data-t="children">Các khu vực trực thuộc</h2><div id="children"></div></section>
 <section><h2 data-t="breakdown">Theo giới tính và độ tuổi</h2><div id="breakdown"></div></section>
+<p id="digest-line" hidden><label><input id="digest" type="checkbox" style="width:auto;min-height:0;transform:scale(1.5);margin-right:0.75rem"><span data-t="digest">Nhận bản tin hằng tuần qua thư</span></label></p>
 <p class="actions"><button id="export-csv" type="button" data-t="export_csv">Tải CSV</button> <button id="export-xlsx" type="button" data-t="export_xlsx">Tải Excel</button></p>
 </main>
 <script src="/pages/dashboard.js"></script>

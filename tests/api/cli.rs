@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, JWT_SECRET};
 
-fn binary() -> Command {
+pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eid-adoption"));
     command
         .env_clear()

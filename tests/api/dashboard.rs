@@ -125,6 +125,18 @@ async fn an_official_signs_in_and_the_cards_show_the_api_figures_for_the_chosen_
     card_shows(&browser, "eid", &world.n1, "2025-02-01", &before).await;
     assert_eq!(expected_card(&before, "eid").1, "0 / 2");
 
+    // The official turns the weekly digest on from the page.
+    browser.click("#digest").await;
+    let official_choice =
+        || async { app.get("/api/v1/me/digest", Some(&official)).await.body["subscribed"].clone() };
+    for _ in 0..100 {
+        if official_choice().await == json!(true) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(official_choice().await, json!(true));
+
     browser.click("#lang").await;
     browser
         .wait_for_text("h1", |t| t == "e-ID and digital signature dashboard")

@@ -97,6 +97,8 @@ pub fn test_settings(database_url: &str, mail_dir: &str, extra: &[(&str, &str)])
         ),
         ("EID_WORKERS", "1"),
         ("EID_DATABASE_POOL_SIZE", "3"),
+        // Tests that want the weekly schedule set it themselves.
+        ("EID_DIGEST_SCHEDULE", "off"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod contract;
 mod dashboard;
+mod digest;
 mod duplicates;
 mod errors;
 mod helpers;

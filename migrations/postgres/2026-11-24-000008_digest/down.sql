@@ -1,0 +1,2 @@
+DROP TABLE digest_deliveries;
+ALTER TABLE users DROP COLUMN digest_subscribed;
