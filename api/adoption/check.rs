@@ -15,7 +15,8 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
 use super::counters::{
-    compute_spans, counts_on, rebuild_neighbourhood, stored_buckets_in, stored_spans_in, Deltas,
+    compute_spans, counts_on, rebuild_neighbourhood, rebuild_rollup, stored_buckets_in,
+    stored_spans_in, Deltas,
 };
 use super::{neighbourhoods_with_households, recount_neighbourhood, Counts};
 use crate::db::DbConnection;
@@ -36,6 +37,14 @@ pub enum Difference {
         bucket: String,
         stored: i64,
         expected: i64,
+    },
+    /// An area above the neighbourhoods whose count is not the sum of theirs.
+    Rollup {
+        area: String,
+        day: NaiveDate,
+        measure: &'static str,
+        served: i64,
+        sum_of_neighbourhoods: i64,
     },
     /// A served count that disagrees with the recount.
     Count {
@@ -65,6 +74,16 @@ impl std::fmt::Display for Difference {
             } => write!(
                 f,
                 "{neighbourhood}: bucket {bucket} holds {stored}, its spans give {expected}"
+            ),
+            Difference::Rollup {
+                area,
+                day,
+                measure,
+                served,
+                sum_of_neighbourhoods,
+            } => write!(
+                f,
+                "{area}: {measure} on {day}: served {served}, its neighbourhoods add up to {sum_of_neighbourhoods}"
             ),
             Difference::Count {
                 neighbourhood,
@@ -118,7 +137,7 @@ pub fn check_neighbourhood(
     conn: &mut DbConnection,
     path: &str,
     days: &[NaiveDate],
-) -> Result<(usize, Vec<Difference>), ApiError> {
+) -> Result<(usize, Vec<Difference>, Vec<Counts>), ApiError> {
     // Named by code in the report; a path is unreadable.
     let label: String = areas::table
         .filter(areas::path.eq(path))
@@ -160,8 +179,10 @@ pub fn check_neighbourhood(
         }
     }
     let recounted = recount_neighbourhood(conn, path, days)?;
+    let mut all_served = Vec::with_capacity(days.len());
     for (day, recount) in days.iter().zip(recounted) {
         let served = counts_on(conn, path, *day)?;
+        all_served.push(served);
         for ((measure, served), (_, recounted)) in pairs(&served).into_iter().zip(pairs(&recount)) {
             if served != recounted {
                 differences.push(Difference::Count {
@@ -174,7 +195,15 @@ pub fn check_neighbourhood(
             }
         }
     }
-    Ok((subjects.len(), differences))
+    Ok((subjects.len(), differences, all_served))
+}
+
+fn add(total: &mut Counts, counts: &Counts) {
+    total.adults += counts.adults;
+    total.adults_with_eid += counts.adults_with_eid;
+    total.adults_with_signature += counts.adults_with_signature;
+    total.households += counts.households;
+    total.households_with_fibre += counts.households_with_fibre;
 }
 
 /// Checks every neighbourhood under `area_path` (each in its own transaction through
@@ -192,20 +221,55 @@ pub fn check_all(
         days: days.clone(),
         ..Report::default()
     };
-    let mut by_neighbourhood: BTreeMap<String, usize> = BTreeMap::new();
+    let mut served: BTreeMap<String, Vec<Counts>> = BTreeMap::new();
     for (index, path) in paths.iter().enumerate() {
-        let (subjects, differences) = check_neighbourhood(conn, path, &days)?;
+        let (subjects, differences, counts) = check_neighbourhood(conn, path, &days)?;
         report.neighbourhoods += 1;
         report.subjects += subjects;
-        if !differences.is_empty() {
-            by_neighbourhood.insert(path.clone(), differences.len());
-            if repair {
-                rebuild_neighbourhood(conn, path)?;
-                report.repaired += 1;
-            }
+        if !differences.is_empty() && repair {
+            rebuild_neighbourhood(conn, path)?;
+            report.repaired += 1;
         }
         report.differences.extend(differences);
+        served.insert(path.clone(), counts);
         progress(index + 1, paths.len());
+    }
+    // The areas above: each must be the sum of its neighbourhoods (already checked above
+    // against the recount).
+    let above: Vec<(String, String)> = areas::table
+        .filter(areas::path.like(format!("{area_path}%")))
+        .filter(areas::kind.ne("neighbourhood"))
+        .select((areas::path, areas::code))
+        .load(conn)?;
+    for (path, code) in above {
+        let mut sums = vec![Counts::default(); days.len()];
+        for (_, counts) in served
+            .range(path.clone()..)
+            .take_while(|(p, _)| p.starts_with(&path))
+        {
+            for (sum, counts) in sums.iter_mut().zip(counts) {
+                add(sum, counts);
+            }
+        }
+        let mut wrong = false;
+        for (day, sum) in days.iter().zip(&sums) {
+            let held = counts_on(conn, &path, *day)?;
+            for ((measure, held), (_, sum)) in pairs(&held).into_iter().zip(pairs(sum)) {
+                if held != sum {
+                    wrong = true;
+                    report.differences.push(Difference::Rollup {
+                        area: code.clone(),
+                        day: *day,
+                        measure,
+                        served: held,
+                        sum_of_neighbourhoods: sum,
+                    });
+                }
+            }
+        }
+        if (wrong || report.repaired > 0) && repair {
+            rebuild_rollup(conn, &path)?;
+        }
     }
     Ok(report)
 }

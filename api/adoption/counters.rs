@@ -212,15 +212,31 @@ impl Deltas {
         }
     }
 
-    /// The changes per stored bucket (area path, grain, period start, measure), zeros left
-    /// out.
+    /// The changes per stored bucket (area path, grain, period start, measure) of the
+    /// neighbourhoods themselves, zeros left out.
     pub fn buckets(&self) -> BTreeMap<Bucket, i64> {
+        self.buckets_up_to(false)
+    }
+
+    /// The same for the neighbourhoods and every area above them.
+    fn buckets_with_ancestors(&self) -> BTreeMap<Bucket, i64> {
+        self.buckets_up_to(true)
+    }
+
+    fn buckets_up_to(&self, ancestors: bool) -> BTreeMap<Bucket, i64> {
         let mut buckets: BTreeMap<Bucket, i64> = BTreeMap::new();
         for ((area_path, measure, day), delta) in &self.0 {
-            for (grain, start) in buckets_of(*day) {
-                *buckets
-                    .entry((area_path.clone(), grain.to_owned(), start, *measure))
-                    .or_default() += delta;
+            let paths = if ancestors {
+                path_and_ancestors(area_path)
+            } else {
+                vec![area_path.clone()]
+            };
+            for path in paths {
+                for (grain, start) in buckets_of(*day) {
+                    *buckets
+                        .entry((path.clone(), grain.to_owned(), start, *measure))
+                        .or_default() += delta;
+                }
             }
         }
         buckets.retain(|_, delta| *delta != 0);
@@ -230,7 +246,7 @@ impl Deltas {
     /// Adds them to the stored buckets. Keys are written in one order so that concurrent
     /// transactions on PostgreSQL lock rows in the same order and cannot deadlock.
     fn apply(self, conn: &mut DbConnection) -> Result<(), ApiError> {
-        for ((area_path, grain, start, measure), delta) in self.buckets() {
+        for ((area_path, grain, start, measure), delta) in self.buckets_with_ancestors() {
             diesel::sql_query(
                 "INSERT INTO adoption_deltas (area_path, grain, period_start, measure, delta) \
                  VALUES ($1, $2, $3, $4, $5) \
@@ -246,6 +262,18 @@ impl Deltas {
         }
         Ok(())
     }
+}
+
+/// `/a/b/c/` → `/a/`, `/a/b/`, `/a/b/c/`.
+pub fn path_and_ancestors(path: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut prefix = String::from("/");
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        prefix.push_str(segment);
+        prefix.push('/');
+        paths.push(prefix.clone());
+    }
+    paths
 }
 
 fn year_start(day: NaiveDate) -> NaiveDate {
@@ -461,12 +489,6 @@ impl ResidentFacts {
     }
 }
 
-/// The first character after every one a path may hold, so that `[path, path + '~')` is
-/// exactly the subtree (paths are '/'-separated lowercase UUIDs; the columns compare bytes).
-fn subtree_end(path: &str) -> String {
-    format!("{path}~")
-}
-
 #[derive(QueryableByName)]
 struct MeasureSum {
     #[diesel(sql_type = Text)]
@@ -481,16 +503,18 @@ pub fn counts_on(
     area_path: &str,
     day: NaiveDate,
 ) -> Result<Counts, ApiError> {
+    // Three index ranges over (area_path, grain, period_start).
     let rows: Vec<MeasureSum> = diesel::sql_query(
-        "SELECT measure, CAST(SUM(delta) AS BIGINT) AS total FROM adoption_deltas \
-         WHERE area_path >= $1 AND area_path < $2 AND ( \
-            (grain = 'year' AND period_start < $3) \
-            OR (grain = 'month' AND period_start >= $3 AND period_start < $4) \
-            OR (grain = 'day' AND period_start >= $4 AND period_start <= $5)) \
-         GROUP BY measure",
+        "SELECT measure, CAST(SUM(delta) AS BIGINT) AS total FROM ( \
+            SELECT measure, delta FROM adoption_deltas \
+             WHERE area_path = $1 AND grain = 'year' AND period_start < $2 \
+            UNION ALL SELECT measure, delta FROM adoption_deltas \
+             WHERE area_path = $1 AND grain = 'month' AND period_start >= $2 AND period_start < $3 \
+            UNION ALL SELECT measure, delta FROM adoption_deltas \
+             WHERE area_path = $1 AND grain = 'day' AND period_start >= $3 AND period_start <= $4 \
+         ) AS buckets GROUP BY measure",
     )
     .bind::<Text, _>(area_path)
-    .bind::<Text, _>(subtree_end(area_path))
     .bind::<Date, _>(year_start(day))
     .bind::<Date, _>(month_start(day))
     .bind::<Date, _>(day)
@@ -528,12 +552,11 @@ pub fn counts_series(
     let changes: Vec<DaySum> = diesel::sql_query(
         "SELECT measure, period_start, CAST(SUM(delta) AS BIGINT) AS total \
          FROM adoption_deltas \
-         WHERE area_path >= $1 AND area_path < $2 AND grain = 'day' \
-           AND period_start > $3 AND period_start <= $4 \
+         WHERE area_path = $1 AND grain = 'day' \
+           AND period_start > $2 AND period_start <= $3 \
          GROUP BY measure, period_start ORDER BY period_start",
     )
     .bind::<Text, _>(area_path)
-    .bind::<Text, _>(subtree_end(area_path))
     .bind::<Date, _>(*first)
     .bind::<Date, _>(*last)
     .load(conn)?;
@@ -606,15 +629,22 @@ pub fn load_events(
     conn: &mut DbConnection,
     neighbourhood_path: &str,
 ) -> Result<EventsBySubject, ApiError> {
-    let personal: Vec<StatusEventRow> = status_events::table
-        .inner_join(residents::table.inner_join(households::table))
+    // Sub-selects rather than joins, so the database starts from the neighbourhood's
+    // people and households and reaches their events through the indexes.
+    let people = residents::table
+        .inner_join(households::table)
         .filter(households::area_path.eq(neighbourhood_path))
+        .select(residents::id.nullable());
+    let personal: Vec<StatusEventRow> = status_events::table
+        .filter(status_events::resident_id.eq_any(people))
         .filter(status_events::voided_at.is_null())
         .select(StatusEventRow::as_select())
         .load(conn)?;
-    let domestic: Vec<StatusEventRow> = status_events::table
-        .inner_join(households::table)
+    let homes = households::table
         .filter(households::area_path.eq(neighbourhood_path))
+        .select(households::id);
+    let domestic: Vec<StatusEventRow> = status_events::table
+        .filter(status_events::household_id.eq_any(homes))
         .filter(status_events::resident_id.is_null())
         .filter(status_events::voided_at.is_null())
         .select(StatusEventRow::as_select())
@@ -683,25 +713,240 @@ pub fn stored_buckets_in(
         .collect())
 }
 
-/// Throws away the counters of one neighbourhood and builds them again from the raw rows
-/// (`recount --repair`, the demo seed, bulk loads).
+/// Builds the counters of one neighbourhood again from the raw rows (`recount --repair`,
+/// the demo seed, bulk loads): its stored spans are replaced by those its rows give, and its
+/// own buckets are moved to what those spans imply; the areas above it move by the same
+/// amounts, so they stay the sum of their neighbourhoods.
 pub fn rebuild_neighbourhood(
     conn: &mut DbConnection,
     neighbourhood_path: &str,
 ) -> Result<(), ApiError> {
     let computed = compute_spans(conn, neighbourhood_path)?;
+    let mut deltas = Deltas::default();
+    let mut rows = Vec::new();
+    for (subject, (path, spans)) in &computed.by_subject {
+        deltas.add_spans(path, spans, 1);
+        rows.extend(
+            spans
+                .iter()
+                .map(|span| (subject.as_str(), path.as_str(), span)),
+        );
+    }
+    let expected = deltas.buckets();
+    let held = stored_buckets_in(conn, neighbourhood_path)?;
+    // Month and year buckets follow from day buckets, so the difference is first put on
+    // days, (expected − held) per day, which `apply` spreads over every grain and level.
+    let mut by_day: BTreeMap<(String, Measure, NaiveDate), i64> = BTreeMap::new();
+    for ((path, grain, start, measure), delta) in &expected {
+        if grain == "day" {
+            *by_day.entry((path.clone(), *measure, *start)).or_default() += delta;
+        }
+    }
+    for ((path, grain, start, measure), delta) in &held {
+        if grain == "day" {
+            *by_day.entry((path.clone(), *measure, *start)).or_default() -= delta;
+        }
+    }
+    // Month and year buckets that disagree with their days are put right directly.
+    let mut direct: BTreeMap<Bucket, i64> = BTreeMap::new();
+    let days_expanded = Deltas(by_day.clone()).buckets();
+    for key in expected
+        .keys()
+        .chain(held.keys())
+        .chain(days_expanded.keys())
+    {
+        if key.1 == "day" {
+            continue;
+        }
+        let wanted = expected.get(key).copied().unwrap_or(0) - held.get(key).copied().unwrap_or(0);
+        let from_days = days_expanded.get(key).copied().unwrap_or(0);
+        if wanted != from_days {
+            direct.insert(key.clone(), wanted - from_days);
+        }
+    }
     diesel::delete(adoption_spans::table.filter(adoption_spans::area_path.eq(neighbourhood_path)))
         .execute(conn)?;
-    diesel::delete(
-        adoption_deltas::table.filter(adoption_deltas::area_path.eq(neighbourhood_path)),
-    )
-    .execute(conn)?;
-    let mut deltas = Deltas::default();
-    for (subject, (path, spans)) in &computed.by_subject {
-        insert_spans(conn, subject, path, spans)?;
-        deltas.add_spans(path, spans, 1);
+    insert_spans_in_bulk(conn, &rows)?;
+    Deltas(by_day).apply(conn)?;
+    for ((path, grain, start, measure), delta) in direct {
+        for level in path_and_ancestors(&path) {
+            add_to_bucket(conn, &level, &grain, start, measure, delta)?;
+        }
     }
-    deltas.apply(conn)
+    Ok(())
+}
+
+fn add_to_bucket(
+    conn: &mut DbConnection,
+    area_path: &str,
+    grain: &str,
+    start: NaiveDate,
+    measure: Measure,
+    delta: i64,
+) -> Result<(), ApiError> {
+    diesel::sql_query(
+        "INSERT INTO adoption_deltas (area_path, grain, period_start, measure, delta) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (area_path, grain, period_start, measure) \
+         DO UPDATE SET delta = adoption_deltas.delta + excluded.delta",
+    )
+    .bind::<Text, _>(area_path)
+    .bind::<Text, _>(grain)
+    .bind::<Date, _>(start)
+    .bind::<Text, _>(measure.as_str())
+    .bind::<BigInt, _>(delta)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Builds every counter of a whole tree (a province) from the raw rows in bulk: spans and
+/// buckets written in large statements, each area above summed in memory from its
+/// neighbourhoods. For seeding and bulk loads into a tree nothing else is writing to.
+pub fn rebuild_tree(
+    conn: &mut DbConnection,
+    root_path: &str,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), ApiError> {
+    let pattern = format!("{root_path}%");
+    let neighbourhoods = neighbourhood_paths_under(conn, root_path)?;
+    diesel::delete(adoption_spans::table.filter(adoption_spans::area_path.like(&pattern)))
+        .execute(conn)?;
+    diesel::delete(adoption_deltas::table.filter(adoption_deltas::area_path.like(&pattern)))
+        .execute(conn)?;
+    let mut above: BTreeMap<String, BTreeMap<(String, NaiveDate, Measure), i64>> = BTreeMap::new();
+    for (index, path) in neighbourhoods.iter().enumerate() {
+        let computed = compute_spans(conn, path)?;
+        let mut deltas = Deltas::default();
+        let mut rows = Vec::new();
+        for (subject, (path, spans)) in &computed.by_subject {
+            deltas.add_spans(path, spans, 1);
+            rows.extend(
+                spans
+                    .iter()
+                    .map(|span| (subject.as_str(), path.as_str(), span)),
+            );
+        }
+        insert_spans_in_bulk(conn, &rows)?;
+        let buckets = deltas.buckets();
+        for ((_, grain, start, measure), delta) in &buckets {
+            for ancestor in path_and_ancestors(path).into_iter().filter(|a| a != path) {
+                *above
+                    .entry(ancestor)
+                    .or_default()
+                    .entry((grain.clone(), *start, *measure))
+                    .or_default() += delta;
+            }
+        }
+        insert_buckets_in_bulk(conn, buckets.into_iter().collect())?;
+        progress(index + 1, neighbourhoods.len());
+    }
+    for (path, sums) in above {
+        insert_buckets_in_bulk(
+            conn,
+            sums.into_iter()
+                .filter(|(_, delta)| *delta != 0)
+                .map(|((grain, start, measure), delta)| {
+                    ((path.clone(), grain, start, measure), delta)
+                })
+                .collect(),
+        )?;
+    }
+    Ok(())
+}
+
+fn neighbourhood_paths_under(
+    conn: &mut DbConnection,
+    root_path: &str,
+) -> Result<Vec<String>, ApiError> {
+    use crate::schema::areas;
+    Ok(areas::table
+        .filter(areas::path.like(format!("{root_path}%")))
+        .filter(areas::kind.eq("neighbourhood"))
+        .select(areas::path)
+        .order(areas::path)
+        .load(conn)?)
+}
+
+/// New bucket rows, many per statement (same safety argument as `insert_spans_in_bulk`).
+fn insert_buckets_in_bulk(
+    conn: &mut DbConnection,
+    rows: Vec<(Bucket, i64)>,
+) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    for chunk in rows.chunks(500) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for ((path, grain, start, measure), delta) in chunk {
+            if !path
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
+                || !["day", "month", "year"].contains(&grain.as_str())
+            {
+                return Err(ApiError::internal("unexpected characters in a bucket"));
+            }
+            values.push(format!(
+                "('{path}', '{grain}', '{start}', '{}', {delta})",
+                measure.as_str()
+            ));
+        }
+        conn.batch_execute(&format!(
+            "INSERT INTO adoption_deltas (area_path, grain, period_start, measure, delta) VALUES {}",
+            values.join(",")
+        ))?;
+    }
+    Ok(())
+}
+
+/// Builds the buckets of an area above the neighbourhoods again as the sum of its
+/// neighbourhoods' buckets.
+pub fn rebuild_rollup(conn: &mut DbConnection, area_path: &str) -> Result<(), ApiError> {
+    let mut sums: BTreeMap<Bucket, i64> = BTreeMap::new();
+    for neighbourhood in neighbourhood_paths_under(conn, area_path)? {
+        for ((_, grain, start, measure), delta) in stored_buckets_in(conn, &neighbourhood)? {
+            *sums
+                .entry((area_path.to_owned(), grain, start, measure))
+                .or_default() += delta;
+        }
+    }
+    diesel::delete(adoption_deltas::table.filter(adoption_deltas::area_path.eq(area_path)))
+        .execute(conn)?;
+    insert_buckets_in_bulk(conn, sums.into_iter().filter(|(_, d)| *d != 0).collect())
+}
+
+/// Many spans in few statements (a rebuild writes a whole neighbourhood at once). The
+/// values are ids, paths, measures and dates only, checked to be made of the characters
+/// those have, so writing them into the SQL text cannot inject anything.
+fn insert_spans_in_bulk(
+    conn: &mut DbConnection,
+    rows: &[(&str, &str, &Span)],
+) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    let plain = |text: &str| {
+        text.chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
+    };
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO adoption_spans (subject_id, measure, area_path, starts_on, ends_on) VALUES ",
+        );
+        for (index, (subject, path, span)) in chunk.iter().enumerate() {
+            if !plain(subject) || !plain(path) {
+                return Err(ApiError::internal("unexpected characters in an id or path"));
+            }
+            let ends = span
+                .ends_on
+                .map_or("NULL".to_owned(), |day| format!("'{day}'"));
+            if index > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "('{subject}', '{}', '{path}', '{}', {ends})",
+                span.measure.as_str(),
+                span.starts_on
+            ));
+        }
+        conn.batch_execute(&sql)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -110,6 +110,17 @@ pub fn recount_people_by<K: Ord>(
     days: &[NaiveDate],
     key: impl Fn(&Person, NaiveDate) -> K,
 ) -> Result<Vec<BTreeMap<K, Counts>>, ApiError> {
+    let events = counters::load_events(conn, path)?;
+    count_people_by(conn, path, &events, days, key)
+}
+
+fn count_people_by<K: Ord>(
+    conn: &mut DbConnection,
+    path: &str,
+    events: &counters::EventsBySubject,
+    days: &[NaiveDate],
+    key: impl Fn(&Person, NaiveDate) -> K,
+) -> Result<Vec<BTreeMap<K, Counts>>, ApiError> {
     let people: Vec<Person> = residents::table
         .inner_join(households::table)
         .filter(households::area_path.eq(path))
@@ -117,7 +128,6 @@ pub fn recount_people_by<K: Ord>(
         .filter(residents::deleted_at.is_null())
         .select(Person::as_select())
         .load(conn)?;
-    let events = counters::load_events(conn, path)?;
     Ok(days
         .iter()
         .map(|&day| {
@@ -145,13 +155,13 @@ pub fn recount_neighbourhood(
     path: &str,
     days: &[NaiveDate],
 ) -> Result<Vec<Counts>, ApiError> {
-    let people = recount_people_by(conn, path, days, |_, _| ())?;
+    let events = counters::load_events(conn, path)?;
+    let people = count_people_by(conn, path, &events, days, |_, _| ())?;
     let homes: Vec<String> = households::table
         .filter(households::area_path.eq(path))
         .filter(households::deleted_at.is_null())
         .select(households::id)
         .load(conn)?;
-    let events = counters::load_events(conn, path)?;
     Ok(days
         .iter()
         .zip(people)

@@ -78,7 +78,8 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
             sqlite
                 .batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA cache_size = -32768;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
         }

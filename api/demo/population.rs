@@ -335,8 +335,14 @@ pub fn seed(
             ))
             .execute(conn)?;
         totals.adults += adults;
-        // Built in one pass per neighbourhood rather than person by person.
-        crate::adoption::counters::rebuild_neighbourhood(conn, &area.path)?;
+    }
+    // The counters in one pass over the demo tree rather than person by person.
+    if let Some(root) = neighbourhoods.first().and_then(|n| {
+        crate::adoption::counters::path_and_ancestors(&n.path)
+            .into_iter()
+            .next()
+    }) {
+        crate::adoption::counters::rebuild_tree(conn, &root, &|_, _| {})?;
     }
     // The ward's official figures are those of its neighbourhoods together.
     if let Some(ward_id) = neighbourhoods.first().and_then(|n| n.parent_id.clone()) {

@@ -26,3 +26,7 @@ CREATE TABLE adoption_deltas (
     delta BIGINT NOT NULL,
     PRIMARY KEY (area_path, grain, period_start, measure)
 );
+
+-- A household's own events (broadband: no resident) by one index lookup; without it the
+-- planner may walk every NULL resident_id.
+CREATE INDEX status_events_household_resident ON status_events (household_id, resident_id);

@@ -1,2 +1,3 @@
+DROP INDEX status_events_household_resident;
 DROP TABLE adoption_deltas;
 DROP TABLE adoption_spans;
