@@ -93,9 +93,7 @@ pub fn breakdown(
             }
         })?;
         for (index, counts) in groups.into_iter().flatten() {
-            totals[index].adults += counts.adults;
-            totals[index].adults_with_eid += counts.adults_with_eid;
-            totals[index].adults_with_signature += counts.adults_with_signature;
+            totals[index] += counts;
         }
     }
     Ok(labels.into_iter().zip(totals).collect())

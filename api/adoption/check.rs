@@ -198,14 +198,6 @@ pub fn check_neighbourhood(
     Ok((subjects.len(), differences, all_served))
 }
 
-fn add(total: &mut Counts, counts: &Counts) {
-    total.adults += counts.adults;
-    total.adults_with_eid += counts.adults_with_eid;
-    total.adults_with_signature += counts.adults_with_signature;
-    total.households += counts.households;
-    total.households_with_fibre += counts.households_with_fibre;
-}
-
 /// Checks every neighbourhood under `area_path` (each in its own transaction through
 /// `run`), repairing those with differences when asked.
 pub fn check_all(
@@ -248,7 +240,7 @@ pub fn check_all(
             .take_while(|(p, _)| p.starts_with(&path))
         {
             for (sum, counts) in sums.iter_mut().zip(counts) {
-                add(sum, counts);
+                *sum += *counts;
             }
         }
         let mut wrong = false;

@@ -247,18 +247,7 @@ impl Deltas {
     /// transactions on PostgreSQL lock rows in the same order and cannot deadlock.
     fn apply(self, conn: &mut DbConnection) -> Result<(), ApiError> {
         for ((area_path, grain, start, measure), delta) in self.buckets_with_ancestors() {
-            diesel::sql_query(
-                "INSERT INTO adoption_deltas (area_path, grain, period_start, measure, delta) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (area_path, grain, period_start, measure) \
-                 DO UPDATE SET delta = adoption_deltas.delta + excluded.delta",
-            )
-            .bind::<Text, _>(&area_path)
-            .bind::<Text, _>(&grain)
-            .bind::<Date, _>(start)
-            .bind::<Text, _>(measure.as_str())
-            .bind::<BigInt, _>(delta)
-            .execute(conn)?;
+            add_to_bucket(conn, &area_path, &grain, start, measure, delta)?;
         }
         Ok(())
     }

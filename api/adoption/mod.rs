@@ -41,6 +41,16 @@ pub struct Counts {
     pub households_with_fibre: i64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.adults += other.adults;
+        self.adults_with_eid += other.adults_with_eid;
+        self.adults_with_signature += other.adults_with_signature;
+        self.households += other.households;
+        self.households_with_fibre += other.households_with_fibre;
+    }
+}
+
 /// Recounts an area (and everything below it) on `day` from the raw rows.
 pub fn recount(conn: &mut DbConnection, area: &Area, day: NaiveDate) -> Result<Counts, ApiError> {
     Ok(recount_days(conn, &area.path, &[day])?[0])
