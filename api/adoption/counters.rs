@@ -23,7 +23,7 @@ use crate::db::DbConnection;
 use crate::problem::ApiError;
 use crate::schema::{adoption_deltas, adoption_spans, households, residents, status_events};
 use crate::status::derive::{broadband_on, eid_level_on, has_signature_on, Broadband, Event};
-use crate::status::StatusEventRow;
+use crate::status::{live_events, StatusEventRow};
 
 /// The first day figures exist for: spans that would start earlier (a household, an adult
 /// born in 1900) start here.
@@ -281,7 +281,7 @@ fn buckets_of(day: NaiveDate) -> [(&'static str, NaiveDate); 3] {
     ]
 }
 
-#[derive(Queryable, Selectable, Insertable, Clone)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = adoption_spans)]
 struct SpanRow {
     subject_id: String,
@@ -316,26 +316,6 @@ fn stored_spans(
     Ok(Some((area_path, spans)))
 }
 
-fn insert_spans(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    area_path: &str,
-    spans: &[Span],
-) -> Result<(), ApiError> {
-    for span in spans {
-        diesel::insert_into(adoption_spans::table)
-            .values(SpanRow {
-                subject_id: subject_id.to_owned(),
-                measure: span.measure.as_str().to_owned(),
-                area_path: area_path.to_owned(),
-                starts_on: span.starts_on,
-                ends_on: span.ends_on,
-            })
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Replaces a subject's stored spans and moves the counters by the difference.
 fn replace_spans(
     conn: &mut DbConnection,
@@ -359,33 +339,12 @@ fn replace_spans(
             .execute(conn)?;
     }
     deltas.add_spans(area_path, &spans, 1);
-    insert_spans(conn, subject_id, area_path, &spans)?;
+    let rows: Vec<_> = spans
+        .iter()
+        .map(|span| (subject_id, area_path, span))
+        .collect();
+    insert_spans_in_bulk(conn, &rows)?;
     deltas.apply(conn)
-}
-
-fn live_events_of_resident(
-    conn: &mut DbConnection,
-    resident_id: &str,
-) -> Result<Vec<Event>, ApiError> {
-    let rows: Vec<StatusEventRow> = status_events::table
-        .filter(status_events::resident_id.eq(resident_id))
-        .filter(status_events::voided_at.is_null())
-        .select(StatusEventRow::as_select())
-        .load(conn)?;
-    Ok(rows.iter().filter_map(StatusEventRow::as_event).collect())
-}
-
-fn live_events_of_household(
-    conn: &mut DbConnection,
-    household_id: &str,
-) -> Result<Vec<Event>, ApiError> {
-    let rows: Vec<StatusEventRow> = status_events::table
-        .filter(status_events::household_id.eq(household_id))
-        .filter(status_events::resident_id.is_null())
-        .filter(status_events::voided_at.is_null())
-        .select(StatusEventRow::as_select())
-        .load(conn)?;
-    Ok(rows.iter().filter_map(StatusEventRow::as_event).collect())
 }
 
 /// Brings a resident's counters up to date with its rows; call it in the transaction that
@@ -412,7 +371,7 @@ pub fn sync_resident(conn: &mut DbConnection, resident_id: &str) -> Result<(), A
     let spans = if facts.deleted_at.is_some() || household_deleted.is_some() {
         Vec::new()
     } else {
-        let events = live_events_of_resident(conn, resident_id)?;
+        let events = live_events(conn, Some(resident_id), "")?;
         facts.spans(&events)
     };
     replace_spans(conn, resident_id, &area_path, spans)
@@ -434,7 +393,7 @@ pub fn sync_household(conn: &mut DbConnection, household_id: &str) -> Result<(),
     let spans = if deleted.is_some() {
         Vec::new()
     } else {
-        household_spans(&live_events_of_household(conn, household_id)?)
+        household_spans(&live_events(conn, None, household_id)?)
     };
     replace_spans(conn, household_id, &area_path, spans)
 }
@@ -566,6 +525,23 @@ pub fn counts_series(
 /// `rebuild_neighbourhood` stores and `recount` compares the stored ones with.
 pub struct ComputedSpans {
     pub by_subject: BTreeMap<String, (String, Vec<Span>)>,
+}
+
+impl ComputedSpans {
+    /// The deltas these spans add, and the rows that store them.
+    fn deltas_and_rows(&self) -> (Deltas, Vec<(&str, &str, &Span)>) {
+        let mut deltas = Deltas::default();
+        let mut rows = Vec::new();
+        for (subject, (path, spans)) in &self.by_subject {
+            deltas.add_spans(path, spans, 1);
+            rows.extend(
+                spans
+                    .iter()
+                    .map(|span| (subject.as_str(), path.as_str(), span)),
+            );
+        }
+        (deltas, rows)
+    }
 }
 
 pub fn compute_spans(
@@ -711,16 +687,7 @@ pub fn rebuild_neighbourhood(
     neighbourhood_path: &str,
 ) -> Result<(), ApiError> {
     let computed = compute_spans(conn, neighbourhood_path)?;
-    let mut deltas = Deltas::default();
-    let mut rows = Vec::new();
-    for (subject, (path, spans)) in &computed.by_subject {
-        deltas.add_spans(path, spans, 1);
-        rows.extend(
-            spans
-                .iter()
-                .map(|span| (subject.as_str(), path.as_str(), span)),
-        );
-    }
+    let (deltas, rows) = computed.deltas_and_rows();
     let expected = deltas.buckets();
     let held = stored_buckets_in(conn, neighbourhood_path)?;
     // Month and year buckets follow from day buckets, so the difference is first put on
@@ -805,16 +772,7 @@ pub fn rebuild_tree(
     let mut above: BTreeMap<String, BTreeMap<(String, NaiveDate, Measure), i64>> = BTreeMap::new();
     for (index, path) in neighbourhoods.iter().enumerate() {
         let computed = compute_spans(conn, path)?;
-        let mut deltas = Deltas::default();
-        let mut rows = Vec::new();
-        for (subject, (path, spans)) in &computed.by_subject {
-            deltas.add_spans(path, spans, 1);
-            rows.extend(
-                spans
-                    .iter()
-                    .map(|span| (subject.as_str(), path.as_str(), span)),
-            );
-        }
+        let (deltas, rows) = computed.deltas_and_rows();
         insert_spans_in_bulk(conn, &rows)?;
         let buckets = deltas.buckets();
         for ((_, grain, start, measure), delta) in &buckets {
@@ -865,11 +823,7 @@ fn insert_buckets_in_bulk(
     for chunk in rows.chunks(500) {
         let mut values = Vec::with_capacity(chunk.len());
         for ((path, grain, start, measure), delta) in chunk {
-            if !path
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
-                || !["day", "month", "year"].contains(&grain.as_str())
-            {
+            if !plain(path) || !["day", "month", "year"].contains(&grain.as_str()) {
                 return Err(ApiError::internal("unexpected characters in a bucket"));
             }
             values.push(format!(
@@ -901,6 +855,13 @@ pub fn rebuild_rollup(conn: &mut DbConnection, area_path: &str) -> Result<(), Ap
     insert_buckets_in_bulk(conn, sums.into_iter().filter(|(_, d)| *d != 0).collect())
 }
 
+/// Whether a text is made of what ids and paths are made of (hex digits, '-', '/'), so it
+/// can be written into SQL text.
+fn plain(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
+}
+
 /// Many spans in few statements (a rebuild writes a whole neighbourhood at once). The
 /// values are ids, paths, measures and dates only, checked to be made of the characters
 /// those have, so writing them into the SQL text cannot inject anything.
@@ -909,10 +870,6 @@ fn insert_spans_in_bulk(
     rows: &[(&str, &str, &Span)],
 ) -> Result<(), ApiError> {
     use diesel::connection::SimpleConnection;
-    let plain = |text: &str| {
-        text.chars()
-            .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '/')
-    };
     for chunk in rows.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO adoption_spans (subject_id, measure, area_path, starts_on, ends_on) VALUES ",

@@ -141,11 +141,16 @@ pub async fn export_figures(
         .write(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
             let own = rows_of(&figures_of(conn, &area, day, pace_days)?);
+            // A CSV of the area's own figures does not need its children's.
             let children: Vec<Vec<Cell>> =
-                ranked_children(conn, &area, day, pace_days, RankBy::Name, None)?
-                    .iter()
-                    .flat_map(rows_of)
-                    .collect();
+                if format == ExportFormat::Csv && table == FiguresTable::Figures {
+                    Vec::new()
+                } else {
+                    ranked_children(conn, &area, day, pace_days, RankBy::Name, None)?
+                        .iter()
+                        .flat_map(rows_of)
+                        .collect()
+                };
             audit::record(
                 conn,
                 &caller.actor(&client),

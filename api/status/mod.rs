@@ -370,7 +370,8 @@ pub fn refresh_for_events(
     Ok(())
 }
 
-fn live_events(
+/// The events not voided of a resident, or (with `None`) a household's own events.
+pub fn live_events(
     conn: &mut DbConnection,
     resident_id: Option<&str>,
     household_id: &str,
