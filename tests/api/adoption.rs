@@ -540,3 +540,48 @@ async fn no_endpoint_open_to_officials_returns_a_name() {
     }
     assert!(read >= 8, "the official could read {read} endpoints");
 }
+
+#[actix_web::test]
+async fn every_adoption_endpoint_keeps_to_the_scope_and_refuses_bad_input() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let other = app.token_for(OTHER_OFFICIAL).await;
+    let head = app.token_for(HEAD).await;
+    let paths = [
+        "adoption/children",
+        "adoption/series",
+        "adoption/breakdown?by=sex",
+        "adoption/export?format=csv",
+    ];
+    for path in paths {
+        let url = format!("/api/v1/areas/{}/{path}", world.n1);
+        assert_eq!(
+            app.get(&url, Some(&other)).await.problem_code(),
+            "area-not-found",
+            "{url}"
+        );
+        assert_eq!(app.get(&url, None).await.status, 401, "{url}");
+        assert_eq!(app.get(&url, Some(&head)).await.status, 200, "{url}");
+        // The head's own neighbourhood is the widest area it sees.
+        let above = format!("/api/v1/areas/{}/{path}", world.ward);
+        assert_eq!(app.get(&above, Some(&head)).await.status, 404, "{above}");
+    }
+    for bad in [
+        "adoption/children?sort=population",
+        "adoption/series?from=2025-02-01&to=2025-01-01",
+        "adoption/series?interval=year",
+        "adoption/breakdown",
+        "adoption/breakdown?by=religion",
+        "adoption/export?format=pdf",
+        "adoption/export?as_of=1899-12-31",
+    ] {
+        let url = format!("/api/v1/areas/{}/{bad}", world.n1);
+        let answer = app.get(&url, Some(&head)).await;
+        assert!(
+            [400, 422].contains(&answer.status),
+            "{url}: {} {}",
+            answer.status,
+            answer.text
+        );
+    }
+}
