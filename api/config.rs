@@ -43,6 +43,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub http: HttpSettings,
     pub adoption: AdoptionSettings,
+    pub sync: SyncSettings,
     pub secrets: Secrets,
     /// `EID_DEMO_PASSWORD`: the password of the demo accounts; generated when unset.
     pub demo_password: Option<SecretString>,
@@ -177,6 +178,52 @@ impl AdoptionSettings {
             digest_schedule,
         })
     }
+}
+
+/// The phone sync: who may sync, how much at once, how long removals are remembered.
+#[derive(Clone, Debug)]
+pub struct SyncSettings {
+    /// `EID_MIN_APP_VERSION`: phones sending an older `X-App-Version` get 426 (default 1.0.0).
+    pub min_app_version: Vec<u32>,
+    /// `EID_SYNC_MAX_MUTATIONS`: mutations per push (default 200; the body limit also applies).
+    pub max_mutations: usize,
+    /// `EID_SYNC_TOMBSTONE_DAYS`: how long the removal of a neighbourhood from a volunteer is
+    /// served to pulls (default 90); a cursor older than an expired one gets 410.
+    pub tombstone_days: u32,
+}
+
+impl SyncSettings {
+    fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let min_app_version = match vars.get("EID_MIN_APP_VERSION").filter(|v| !v.is_empty()) {
+            None => vec![1, 0, 0],
+            Some(text) => parse_app_version(text).ok_or_else(|| ConfigError::Invalid {
+                name: "EID_MIN_APP_VERSION",
+                reason: format!("'{text}' is not a version like 1.4.2"),
+            })?,
+        };
+        let max_mutations: usize = parse_var(vars, "EID_SYNC_MAX_MUTATIONS")?.unwrap_or(200);
+        if !(1..=10_000).contains(&max_mutations) {
+            return Err(ConfigError::Invalid {
+                name: "EID_SYNC_MAX_MUTATIONS",
+                reason: "between 1 and 10000".into(),
+            });
+        }
+        Ok(SyncSettings {
+            min_app_version,
+            max_mutations,
+            tombstone_days: parse_var(vars, "EID_SYNC_TOMBSTONE_DAYS")?.unwrap_or(90),
+        })
+    }
+}
+
+/// `1.4.2` → `[1, 4, 2]`; anything else (pre-release tags included) is not a version.
+pub fn parse_app_version(text: &str) -> Option<Vec<u32>> {
+    let parts: Vec<u32> = text
+        .trim()
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    (!parts.is_empty() && parts.len() <= 4).then_some(parts)
 }
 
 fn parse_schedule(text: &str) -> Option<(chrono::Weekday, chrono::NaiveTime)> {
@@ -464,6 +511,7 @@ impl Settings {
             mail,
             http,
             adoption: AdoptionSettings::from_vars(vars)?,
+            sync: SyncSettings::from_vars(vars)?,
             secrets,
             demo_password,
             startup_warnings,

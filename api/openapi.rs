@@ -40,6 +40,8 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         (name = "targets", description = "Adoption targets per area, inherited from the nearest ancestor"),
         (name = "imports", description = "Importing the household register from CSV or XLSX"),
         (name = "status", description = "Dated e-ID, signature and broadband events"),
+        (name = "sync", description = "Offline sync for the volunteers' phones: push, pull, state"),
+        (name = "conflicts", description = "Phone edits that met newer server values, for heads to resolve"),
         (name = "areas", description = "The area tree: province → town/district → ward → neighbourhood"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -5,8 +5,8 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    adoption, areas, audit, auth, digest, duplicates, households, imports, invitations, ops,
-    residents, sessions, status, targets, users, visits, volunteers,
+    adoption, areas, audit, auth, conflicts, digest, duplicates, households, imports, invitations,
+    ops, residents, sessions, status, sync, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -72,6 +72,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(duplicates::resolve::merge_duplicate)
                 .service(duplicates::resolve::dismiss_duplicate)
                 .service(imports::import_households)
-                .service(imports::import_template),
+                .service(imports::import_template)
+                .service(sync::push::sync_push)
+                .service(sync::pull::sync_pull)
+                .service(sync::state::sync_state)
+                .service(conflicts::list::list_conflicts)
+                .service(conflicts::resolve::resolve_conflict),
         );
 }

@@ -156,6 +156,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<Text>,
+        sync_seq -> BigInt,
     }
 }
 
@@ -189,6 +190,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<Text>,
+        sync_seq -> BigInt,
     }
 }
 
@@ -204,6 +206,7 @@ diesel::table! {
         voided_at -> Nullable<Timestamp>,
         voided_by -> Nullable<Text>,
         void_reason -> Nullable<Text>,
+        sync_seq -> BigInt,
     }
 }
 
@@ -222,6 +225,7 @@ diesel::table! {
         recorded_by -> Nullable<Text>,
         received_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
+        sync_seq -> BigInt,
     }
 }
 
@@ -286,7 +290,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        user_id -> Text,
+        last_seq -> BigInt,
+        app_version -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_mutations (device_id, seq) {
+        device_id -> Text,
+        seq -> BigInt,
+        entity -> Text,
+        op -> Text,
+        entity_id -> Text,
+        payload_hash -> Text,
+        result -> Text,
+        problem_code -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_periods (id) {
+        id -> Text,
+        user_id -> Text,
+        area_id -> Text,
+        assigned_at -> Timestamp,
+        unassigned_at -> Nullable<Timestamp>,
+        sync_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    field_versions (entity_id, field) {
+        entity_id -> Text,
+        field -> Text,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    sync_conflicts (id) {
+        id -> Text,
+        area_id -> Text,
+        area_path -> Text,
+        household_id -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        field -> Text,
+        server_value -> Text,
+        phone_value -> Text,
+        base_version -> Integer,
+        server_version -> Integer,
+        device_id -> Text,
+        seq -> BigInt,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sync_clock (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
+diesel::joinable!(sync_conflicts -> households (household_id));
+diesel::joinable!(assignment_periods -> areas (area_id));
 diesel::joinable!(visits -> households (household_id));
 diesel::joinable!(status_events -> households (household_id));
 diesel::joinable!(status_events -> residents (resident_id));
@@ -301,6 +382,12 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    devices,
+    sync_mutations,
+    assignment_periods,
+    field_versions,
+    sync_conflicts,
+    sync_clock,
     digest_deliveries,
     adoption_spans,
     adoption_deltas,

@@ -43,6 +43,8 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(localize_problems))
             .wrap(from_fn(idempotency::middleware))
+            // Outside the idempotency layer, so stored answers are kept uncompressed.
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(ops::security_headers())
             .wrap(from_fn(ops::request_id_header))
             .wrap(from_fn(ops::metrics::record))

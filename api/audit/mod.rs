@@ -53,6 +53,8 @@ pub enum Action {
     TargetsUpdated,
     FiguresExported,
     DigestSent,
+    ConflictRecorded,
+    ConflictResolved,
 }
 
 impl Action {
@@ -95,6 +97,8 @@ impl Action {
         Action::TargetsUpdated,
         Action::FiguresExported,
         Action::DigestSent,
+        Action::ConflictRecorded,
+        Action::ConflictResolved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +141,8 @@ impl Action {
             Action::TargetsUpdated => "area.targets_updated",
             Action::FiguresExported => "area.figures_exported",
             Action::DigestSent => "digest.sent",
+            Action::ConflictRecorded => "conflict.recorded",
+            Action::ConflictResolved => "conflict.resolved",
         }
     }
 

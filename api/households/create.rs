@@ -21,7 +21,7 @@ use crate::problem::{ApiError, ApiJson, ProblemCode};
 use crate::schema::households;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateHouseholdRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
@@ -65,42 +65,10 @@ pub async fn create_household(
     body: ApiJson<CreateHouseholdRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
+    let actor = caller.actor(&client);
     let household = state
         .db
-        .write(move |conn| {
-            let scope = RecordScope::of(conn, &caller)?;
-            let id = id_or_new(request.id, "/id")?;
-            let area = find_in_scope(conn, &caller.scope, &request.area_id.to_string())?;
-            let in_record_scope = match &scope {
-                RecordScope::Assigned(areas) => areas.contains(&area.id),
-                RecordScope::Subtree(_) => true,
-            };
-            if !in_record_scope {
-                return Err(ProblemCode::AreaNotFound.into());
-            }
-            if area.kind() != Some(AreaKind::Neighbourhood) {
-                return Err(ApiError::invalid_field(
-                    "/area_id",
-                    "not-a-neighbourhood",
-                    Text::new(
-                        "Hộ gia đình phải thuộc một khu phố",
-                        "A household belongs to a neighbourhood",
-                    ),
-                ));
-            }
-            insert_unless_taken(conn, &caller, &id, &area, &request)?;
-            audit::record(
-                conn,
-                &caller.actor(&client),
-                Entry {
-                    action: Action::HouseholdCreated,
-                    entity_id: Some(&id),
-                    area_id: Some(&area.id),
-                    changes: json!({"code": request.code, "address": request.address}),
-                },
-            )?;
-            find_household(conn, &scope, &id)
-        })
+        .write(move |conn| create(conn, &caller, &actor, &request))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::ETAG, etag::for_version(household.version)))
@@ -109,6 +77,47 @@ pub async fn create_household(
             format!("/api/v1/households/{}", household.id),
         ))
         .json(HouseholdResponse::try_from(household)?))
+}
+
+/// Adds a household (the API and a phone's sync push both come here).
+pub fn create(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    actor: &audit::Actor,
+    request: &CreateHouseholdRequest,
+) -> Result<super::Household, ApiError> {
+    let scope = RecordScope::of(conn, caller)?;
+    let id = id_or_new(request.id, "/id")?;
+    let area = find_in_scope(conn, &caller.scope, &request.area_id.to_string())?;
+    let in_record_scope = match &scope {
+        RecordScope::Assigned(areas) => areas.contains(&area.id),
+        RecordScope::Subtree(_) => true,
+    };
+    if !in_record_scope {
+        return Err(ProblemCode::AreaNotFound.into());
+    }
+    if area.kind() != Some(AreaKind::Neighbourhood) {
+        return Err(ApiError::invalid_field(
+            "/area_id",
+            "not-a-neighbourhood",
+            Text::new(
+                "Hộ gia đình phải thuộc một khu phố",
+                "A household belongs to a neighbourhood",
+            ),
+        ));
+    }
+    insert_unless_taken(conn, caller, &id, &area, request)?;
+    audit::record(
+        conn,
+        actor,
+        Entry {
+            action: Action::HouseholdCreated,
+            entity_id: Some(&id),
+            area_id: Some(&area.id),
+            changes: json!({"code": request.code, "address": request.address}),
+        },
+    )?;
+    find_household(conn, &scope, &id)
 }
 
 /// Inserts the household unless its id or its register code is already taken (409).

@@ -20,7 +20,7 @@ use crate::problem::{ApiError, ApiJson, IfMatch, ProblemCode};
 use crate::schema::households;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateHouseholdRequest {
     /// `null` clears it.
@@ -73,77 +73,89 @@ pub async fn update_household(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let request = body.0;
+    let actor = caller.actor(&client);
     let household = state
         .db
-        .write(move |conn| {
-            let scope = RecordScope::of(conn, &caller)?;
-            let current = find_household(conn, &scope, &id)?;
-            if current.version != if_match.0 {
-                return Err(ProblemCode::PreconditionFailed.into());
-            }
-            let code = request.code.clone().unwrap_or(current.code.clone());
-            if let Some(code) = code.as_ref().filter(|c| Some(*c) != current.code.as_ref()) {
-                let taken: i64 = households::table
-                    .filter(households::area_id.eq(&current.area_id))
-                    .filter(households::code.eq(code))
-                    .count()
-                    .get_result(conn)?;
-                if taken > 0 {
-                    return Err(ProblemCode::HouseholdCodeTaken.into());
-                }
-            }
-            let address = request
-                .address
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&current.address)
-                .to_owned();
-            let head_name = request
-                .head_name
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&current.head_name)
-                .to_owned();
-            let phone = request.phone.clone().unwrap_or(current.phone.clone());
-            // Conditional on the version read: of two concurrent edits, one wins.
-            let updated = diesel::update(
-                households::table
-                    .filter(households::id.eq(&current.id))
-                    .filter(households::version.eq(current.version)),
-            )
-            .set((
-                households::code.eq(&code),
-                households::address.eq(&address),
-                households::head_name.eq(&head_name),
-                households::phone.eq(&phone),
-                households::search_text.eq(household_search_text(&address, &head_name)),
-                households::version.eq(current.version + 1),
-                households::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-            if updated != 1 {
-                return Err(ProblemCode::PreconditionFailed.into());
-            }
-            let changes = audit::diff(&[
-                ("code", json!(current.code), json!(code)),
-                ("address", json!(current.address), json!(address)),
-                ("head_name", json!(current.head_name), json!(head_name)),
-                ("phone", json!(current.phone), json!(phone)),
-            ]);
-            audit::record(
-                conn,
-                &caller.actor(&client),
-                Entry {
-                    action: Action::HouseholdUpdated,
-                    entity_id: Some(&current.id),
-                    area_id: Some(&current.area_id),
-                    changes,
-                },
-            )?;
-            find_household(conn, &scope, &current.id)
-        })
+        .write(move |conn| update(conn, &caller, &actor, &id, if_match.0, &request))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag::for_version(household.version)))
         .json(HouseholdResponse::try_from(household)?))
+}
+
+/// Corrects a household whose version is `expected_version` (the API's `If-Match`; a phone's
+/// sync push passes the current version after settling field conflicts).
+pub fn update(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    actor: &crate::audit::Actor,
+    id: &str,
+    expected_version: i32,
+    request: &UpdateHouseholdRequest,
+) -> Result<super::Household, ApiError> {
+    let scope = RecordScope::of(conn, caller)?;
+    let current = find_household(conn, &scope, id)?;
+    if current.version != expected_version {
+        return Err(ProblemCode::PreconditionFailed.into());
+    }
+    let code = request.code.clone().unwrap_or(current.code.clone());
+    if let Some(code) = code.as_ref().filter(|c| Some(*c) != current.code.as_ref()) {
+        let taken: i64 = households::table
+            .filter(households::area_id.eq(&current.area_id))
+            .filter(households::code.eq(code))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(ProblemCode::HouseholdCodeTaken.into());
+        }
+    }
+    let address = request
+        .address
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.address)
+        .to_owned();
+    let head_name = request
+        .head_name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&current.head_name)
+        .to_owned();
+    let phone = request.phone.clone().unwrap_or(current.phone.clone());
+    // Conditional on the version read: of two concurrent edits, one wins.
+    let updated = diesel::update(
+        households::table
+            .filter(households::id.eq(&current.id))
+            .filter(households::version.eq(current.version)),
+    )
+    .set((
+        households::code.eq(&code),
+        households::address.eq(&address),
+        households::head_name.eq(&head_name),
+        households::phone.eq(&phone),
+        households::search_text.eq(household_search_text(&address, &head_name)),
+        households::version.eq(current.version + 1),
+        households::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if updated != 1 {
+        return Err(ProblemCode::PreconditionFailed.into());
+    }
+    let changes = audit::diff(&[
+        ("code", json!(current.code), json!(code)),
+        ("address", json!(current.address), json!(address)),
+        ("head_name", json!(current.head_name), json!(head_name)),
+        ("phone", json!(current.phone), json!(phone)),
+    ]);
+    audit::record(
+        conn,
+        actor,
+        Entry {
+            action: Action::HouseholdUpdated,
+            entity_id: Some(&current.id),
+            area_id: Some(&current.area_id),
+            changes,
+        },
+    )?;
+    find_household(conn, &scope, &current.id)
 }

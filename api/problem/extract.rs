@@ -100,6 +100,28 @@ fn too_large(limit: usize) -> ApiError {
     ))
 }
 
+/// A JSON value inside a larger body (a mutation's `data`), parsed and validated like a
+/// body; every field error points below `prefix`.
+pub fn parse_value<T: DeserializeOwned + Validate>(
+    value: &serde_json::Value,
+    prefix: &str,
+) -> Result<T, ApiError> {
+    let parsed: T = serde_path_to_error::deserialize(value)
+        .map_err(|error| data_error(json_pointer(error.path()), &error.inner().to_string()))
+        .and_then(|v: T| {
+            v.validate()
+                .map_err(|e| ApiError::validation(field_errors(&e)))
+                .map(|_| v)
+        })
+        .map_err(|mut error: ApiError| {
+            for field in &mut error.errors {
+                field.pointer = format!("{prefix}{}", field.pointer);
+            }
+            error
+        })?;
+    Ok(parsed)
+}
+
 /// Syntax errors are 400 `malformed-json`; a well-formed body of the wrong shape is 422
 /// with the pointer of the member that does not fit.
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -122,47 +144,48 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                     ),
                 ))
             }
-            Category::Data => {
-                let pointer = json_pointer(error.path());
-                let message = inner.to_string();
-                // serde reports a missing member at its parent; point at the member.
-                let (pointer, code, detail) = match missing_field_name(&message) {
-                    Some(field) => (
-                        format!("{}/{field}", pointer.trim_end_matches('/')),
-                        "required",
-                        Text::new("Trường này là bắt buộc", "This field is required"),
-                    ),
-                    None if message.starts_with("unknown variant") => (
-                        pointer,
-                        "invalid-value",
-                        Text::new(
-                            "Giá trị không thuộc danh sách cho phép",
-                            "Value is not one of the allowed values",
-                        ),
-                    ),
-                    // serde's path already ends at the unknown member.
-                    None if message.starts_with("unknown field") => (
-                        pointer,
-                        "unknown-field",
-                        Text::new(
-                            "Trường này không được hỗ trợ",
-                            "This field is not supported",
-                        ),
-                    ),
-                    None => (
-                        pointer,
-                        "invalid-type",
-                        Text::new("Kiểu dữ liệu không đúng", "Wrong data type"),
-                    ),
-                };
-                ApiError::validation(vec![FieldError {
-                    pointer,
-                    code: code.to_owned(),
-                    detail,
-                }])
-            }
+            Category::Data => data_error(json_pointer(error.path()), &inner.to_string()),
         }
     })
+}
+
+/// A well-formed value of the wrong shape: 422 pointing at the member that does not fit.
+fn data_error(pointer: String, message: &str) -> ApiError {
+    // serde reports a missing member at its parent; point at the member.
+    let (pointer, code, detail) = match missing_field_name(message) {
+        Some(field) => (
+            format!("{}/{field}", pointer.trim_end_matches('/')),
+            "required",
+            Text::new("Trường này là bắt buộc", "This field is required"),
+        ),
+        None if message.starts_with("unknown variant") => (
+            pointer,
+            "invalid-value",
+            Text::new(
+                "Giá trị không thuộc danh sách cho phép",
+                "Value is not one of the allowed values",
+            ),
+        ),
+        // serde's path already ends at the unknown member.
+        None if message.starts_with("unknown field") => (
+            pointer,
+            "unknown-field",
+            Text::new(
+                "Trường này không được hỗ trợ",
+                "This field is not supported",
+            ),
+        ),
+        None => (
+            pointer,
+            "invalid-type",
+            Text::new("Kiểu dữ liệu không đúng", "Wrong data type"),
+        ),
+    };
+    ApiError::validation(vec![FieldError {
+        pointer,
+        code: code.to_owned(),
+        detail,
+    }])
 }
 
 fn json_pointer(path: &serde_path_to_error::Path) -> String {

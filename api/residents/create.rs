@@ -24,7 +24,7 @@ use crate::schema::residents;
 use crate::state::AppState;
 use crate::status::today;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateResidentRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
@@ -77,6 +77,30 @@ pub async fn create_resident(
 ) -> Result<HttpResponse, ApiError> {
     let household_id = household_id.into_inner().to_string();
     let request = body.0;
+    let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
+    let actor = caller.actor(&client);
+    let resident = state
+        .db
+        .write(move |conn| create(conn, &caller, &actor, &hmac_key, &household_id, &request))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::ETAG, etag::for_version(resident.version)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/residents/{}", resident.id),
+        ))
+        .json(ResidentResponse::try_from(resident)?))
+}
+
+/// Adds a person to a household (the API and a phone's sync push both come here).
+pub fn create(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    actor: &crate::audit::Actor,
+    hmac_key: &[u8],
+    household_id: &str,
+    request: &CreateResidentRequest,
+) -> Result<super::Resident, ApiError> {
     let today = today();
     let birth = BirthDate::parse(&request.birth_date, today)
         .map_err(|code| ApiError::validation(vec![birth_error(code)]))?;
@@ -93,60 +117,46 @@ pub async fn create_resident(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
-    let citizen_hash =
-        citizen.map(|c| (citizen_id::keyed_hash(&hmac_key, c), citizen_id::last4(c)));
-    let resident = state
-        .db
-        .write(move |conn| {
-            let scope = RecordScope::of(conn, &caller)?;
-            let household = find_household(conn, &scope, &household_id)?;
-            let id = id_or_new(request.id, "/id")?;
-            let taken: i64 = residents::table.find(&id).count().get_result(conn)?;
-            if taken > 0 {
-                return Err(ProblemCode::IdTaken.into());
-            }
-            insert_resident(
-                conn,
-                NewResident {
-                    id: &id,
-                    household_id: &household.id,
-                    full_name: &request.full_name,
-                    birth,
-                    sex: &enum_text(&request.sex),
-                    relation_to_head: &enum_text(&request.relation_to_head),
-                    presence: &enum_text(&presence),
-                    presence_since: request.presence_since,
-                    consent: request.consent,
-                    citizen_id: citizen_hash
-                        .as_ref()
-                        .map(|(hash, last4)| (hash.as_str(), last4.as_str())),
-                    status: CurrentStatus::from_events(&[], today),
-                    created_by: Some(&caller.user_id),
-                    created_at: now(),
-                },
-            )?;
-            crate::adoption::counters::sync_resident(conn, &id)?;
-            // Personal values stay out of the append-only log: erasure could not reach them.
-            audit::record(
-                conn,
-                &caller.actor(&client),
-                Entry {
-                    action: Action::ResidentCreated,
-                    entity_id: Some(&id),
-                    area_id: Some(&household.area_id),
-                    changes: json!({"household_id": household.id, "consent": request.consent}),
-                },
-            )?;
-            crate::duplicates::detect_for(conn, &id)?;
-            find_resident(conn, &scope, &id).map(|(resident, _)| resident)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, etag::for_version(resident.version)))
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/residents/{}", resident.id),
-        ))
-        .json(ResidentResponse::try_from(resident)?))
+    let citizen_hash = citizen.map(|c| (citizen_id::keyed_hash(hmac_key, c), citizen_id::last4(c)));
+    let scope = RecordScope::of(conn, caller)?;
+    let household = find_household(conn, &scope, household_id)?;
+    let id = id_or_new(request.id, "/id")?;
+    let taken: i64 = residents::table.find(&id).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(ProblemCode::IdTaken.into());
+    }
+    insert_resident(
+        conn,
+        NewResident {
+            id: &id,
+            household_id: &household.id,
+            full_name: &request.full_name,
+            birth,
+            sex: &enum_text(&request.sex),
+            relation_to_head: &enum_text(&request.relation_to_head),
+            presence: &enum_text(&presence),
+            presence_since: request.presence_since,
+            consent: request.consent,
+            citizen_id: citizen_hash
+                .as_ref()
+                .map(|(hash, last4)| (hash.as_str(), last4.as_str())),
+            status: CurrentStatus::from_events(&[], today),
+            created_by: Some(&caller.user_id),
+            created_at: now(),
+        },
+    )?;
+    crate::adoption::counters::sync_resident(conn, &id)?;
+    // Personal values stay out of the append-only log: erasure could not reach them.
+    audit::record(
+        conn,
+        actor,
+        Entry {
+            action: Action::ResidentCreated,
+            entity_id: Some(&id),
+            area_id: Some(&household.area_id),
+            changes: json!({"household_id": household.id, "consent": request.consent}),
+        },
+    )?;
+    crate::duplicates::detect_for(conn, &id)?;
+    find_resident(conn, &scope, &id).map(|(resident, _)| resident)
 }

@@ -74,6 +74,7 @@ pub async fn erase_resident(
                 ))
                 .execute(conn)?;
             crate::adoption::counters::sync_resident(conn, &current.id)?;
+            crate::conflicts::forget_entity(conn, &current.id)?;
             let is_head = current.relation_to_head == enum_text(&Relation::Head)
                 || current.full_name.as_deref() == Some(household.head_name.as_str());
             if is_head {

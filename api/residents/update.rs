@@ -26,7 +26,7 @@ use crate::schema::residents;
 use crate::state::AppState;
 use crate::status::today;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateResidentRequest {
     #[validate(length(min = 1, max = 200))]
@@ -82,6 +82,28 @@ pub async fn update_resident(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let request = body.0;
+    let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
+    let actor = caller.actor(&client);
+    let resident = state
+        .db
+        .write(move |conn| update(conn, &caller, &actor, &hmac_key, &id, if_match.0, &request))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag::for_version(resident.version)))
+        .json(ResidentResponse::try_from(resident)?))
+}
+
+/// Corrects a person whose version is `expected_version` (the API's `If-Match`; a phone's
+/// sync push passes the current version after settling field conflicts).
+pub fn update(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    actor: &crate::audit::Actor,
+    hmac_key: &[u8],
+    id: &str,
+    expected_version: i32,
+    request: &UpdateResidentRequest,
+) -> Result<super::Resident, ApiError> {
     let today = today();
     let new_birth = request
         .birth_date
@@ -93,141 +115,129 @@ pub async fn update_resident(
         Some(Some(c)) if !citizen_id::is_valid(c.trim()) => {
             return Err(ApiError::validation(vec![citizen_id_error()]))
         }
-        Some(Some(c)) => {
-            let key = state.settings.secrets.citizen_id_key_bytes();
-            Some(Some((
-                citizen_id::keyed_hash(key, c.trim()),
-                citizen_id::last4(c.trim()),
-            )))
-        }
+        Some(Some(c)) => Some(Some((
+            citizen_id::keyed_hash(hmac_key, c.trim()),
+            citizen_id::last4(c.trim()),
+        ))),
         Some(None) => Some(None),
         None => None,
     };
-    let resident = state
-        .db
-        .write(move |conn| {
-            let scope = RecordScope::of(conn, &caller)?;
-            let (current, household) = find_resident(conn, &scope, &id)?;
-            if current.erased_at.is_some() {
-                return Err(ProblemCode::ResidentErased.into());
-            }
-            if current.version != if_match.0 {
-                return Err(ProblemCode::PreconditionFailed.into());
-            }
-            let birth = new_birth.unwrap_or_else(|| current.birth());
-            let presence: Presence = request
-                .presence
-                .or_else(|| enum_parse(&current.presence))
-                .unwrap_or(Presence::Present);
-            let presence_since = match (request.presence, request.presence_since) {
-                (_, Some(since)) => since,
-                (Some(Presence::Present), None) => None,
-                _ => current.presence_since,
-            };
-            let errors = check_presence(presence, presence_since, &birth, today);
-            if !errors.is_empty() {
-                return Err(ApiError::validation(errors));
-            }
-            let full_name = request
-                .full_name
-                .as_deref()
-                .map(str::trim)
-                .map(str::to_owned)
-                .or(current.full_name.clone());
-            let mut changed: Vec<&str> = Vec::new();
-            let mut note = |field: &'static str, differs: bool| {
-                if differs {
-                    changed.push(field);
-                }
-            };
-            note("full_name", full_name != current.full_name);
-            note("birth_date", birth != current.birth());
-            note(
-                "sex",
-                request.sex.is_some_and(|s| enum_text(&s) != current.sex),
-            );
-            note(
-                "relation_to_head",
-                request
-                    .relation_to_head
-                    .is_some_and(|r| enum_text(&r) != current.relation_to_head),
-            );
-            note(
-                "presence",
-                enum_text(&presence) != current.presence
-                    || presence_since != current.presence_since,
-            );
-            note(
-                "consent",
-                request.consent.is_some_and(|c| c != current.consent),
-            );
-            note("citizen_id", new_citizen.is_some());
-            let at = now();
-            let consent = request.consent.unwrap_or(current.consent);
-            // Conditional on the version read: of two concurrent edits, one wins.
-            let updated = diesel::update(
-                residents::table
-                    .filter(residents::id.eq(&current.id))
-                    .filter(residents::version.eq(current.version)),
-            )
+    let scope = RecordScope::of(conn, caller)?;
+    let (current, household) = find_resident(conn, &scope, id)?;
+    if current.erased_at.is_some() {
+        return Err(ProblemCode::ResidentErased.into());
+    }
+    if current.version != expected_version {
+        return Err(ProblemCode::PreconditionFailed.into());
+    }
+    let birth = new_birth.unwrap_or_else(|| current.birth());
+    let presence: Presence = request
+        .presence
+        .or_else(|| enum_parse(&current.presence))
+        .unwrap_or(Presence::Present);
+    let presence_since = match (request.presence, request.presence_since) {
+        (_, Some(since)) => since,
+        (Some(Presence::Present), None) => None,
+        _ => current.presence_since,
+    };
+    let errors = check_presence(presence, presence_since, &birth, today);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let full_name = request
+        .full_name
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_owned)
+        .or(current.full_name.clone());
+    let mut changed: Vec<&str> = Vec::new();
+    let mut note = |field: &'static str, differs: bool| {
+        if differs {
+            changed.push(field);
+        }
+    };
+    note("full_name", full_name != current.full_name);
+    note("birth_date", birth != current.birth());
+    note(
+        "sex",
+        request.sex.is_some_and(|s| enum_text(&s) != current.sex),
+    );
+    note(
+        "relation_to_head",
+        request
+            .relation_to_head
+            .is_some_and(|r| enum_text(&r) != current.relation_to_head),
+    );
+    note(
+        "presence",
+        enum_text(&presence) != current.presence || presence_since != current.presence_since,
+    );
+    note(
+        "consent",
+        request.consent.is_some_and(|c| c != current.consent),
+    );
+    note("citizen_id", new_citizen.is_some());
+    let at = now();
+    let consent = request.consent.unwrap_or(current.consent);
+    // Conditional on the version read: of two concurrent edits, one wins.
+    let updated = diesel::update(
+        residents::table
+            .filter(residents::id.eq(&current.id))
+            .filter(residents::version.eq(current.version)),
+    )
+    .set((
+        residents::full_name.eq(&full_name),
+        residents::search_text.eq(resident_search_text(
+            full_name.as_deref().unwrap_or_default(),
+        )),
+        residents::birth_year.eq(birth.year),
+        residents::birth_month.eq(birth.month.map(|m| m as i32)),
+        residents::birth_day.eq(birth.day.map(|d| d as i32)),
+        residents::birth_date.eq(birth.effective()),
+        residents::birth_date_estimated.eq(birth.estimated()),
+        residents::adult_on.eq(birth.adult_on()),
+        residents::sex.eq(request
+            .sex
+            .map(|s| enum_text(&s))
+            .unwrap_or(current.sex.clone())),
+        residents::relation_to_head.eq(request
+            .relation_to_head
+            .map(|r| enum_text(&r))
+            .unwrap_or(current.relation_to_head.clone())),
+        residents::presence.eq(enum_text(&presence)),
+        residents::presence_since.eq(presence_since),
+        residents::consent.eq(consent),
+        residents::version.eq(current.version + 1),
+        residents::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if updated != 1 {
+        return Err(ProblemCode::PreconditionFailed.into());
+    }
+    crate::adoption::counters::sync_resident(conn, &current.id)?;
+    if request.consent == Some(true) && !current.consent {
+        diesel::update(residents::table.find(&current.id))
+            .set(residents::consent_recorded_at.eq(at))
+            .execute(conn)?;
+    }
+    if let Some(citizen) = &new_citizen {
+        diesel::update(residents::table.find(&current.id))
             .set((
-                residents::full_name.eq(&full_name),
-                residents::search_text.eq(resident_search_text(
-                    full_name.as_deref().unwrap_or_default(),
-                )),
-                residents::birth_year.eq(birth.year),
-                residents::birth_month.eq(birth.month.map(|m| m as i32)),
-                residents::birth_day.eq(birth.day.map(|d| d as i32)),
-                residents::birth_date.eq(birth.effective()),
-                residents::birth_date_estimated.eq(birth.estimated()),
-                residents::adult_on.eq(birth.adult_on()),
-                residents::sex.eq(request
-                    .sex
-                    .map(|s| enum_text(&s))
-                    .unwrap_or(current.sex.clone())),
-                residents::relation_to_head.eq(request
-                    .relation_to_head
-                    .map(|r| enum_text(&r))
-                    .unwrap_or(current.relation_to_head.clone())),
-                residents::presence.eq(enum_text(&presence)),
-                residents::presence_since.eq(presence_since),
-                residents::consent.eq(consent),
-                residents::version.eq(current.version + 1),
-                residents::updated_at.eq(at),
+                residents::citizen_id_hash.eq(citizen.as_ref().map(|(h, _)| h.clone())),
+                residents::citizen_id_last4.eq(citizen.as_ref().map(|(_, l)| l.clone())),
             ))
             .execute(conn)?;
-            if updated != 1 {
-                return Err(ProblemCode::PreconditionFailed.into());
-            }
-            crate::adoption::counters::sync_resident(conn, &current.id)?;
-            if request.consent == Some(true) && !current.consent {
-                diesel::update(residents::table.find(&current.id))
-                    .set(residents::consent_recorded_at.eq(at))
-                    .execute(conn)?;
-            }
-            if let Some(citizen) = &new_citizen {
-                diesel::update(residents::table.find(&current.id))
-                    .set((
-                        residents::citizen_id_hash.eq(citizen.as_ref().map(|(h, _)| h.clone())),
-                        residents::citizen_id_last4.eq(citizen.as_ref().map(|(_, l)| l.clone())),
-                    ))
-                    .execute(conn)?;
-            }
-            audit::record(
-                conn,
-                &caller.actor(&client),
-                Entry {
-                    action: Action::ResidentUpdated,
-                    entity_id: Some(&current.id),
-                    area_id: Some(&household.area_id),
-                    changes: json!({"changed": changed}),
-                },
-            )?;
-            crate::duplicates::detect_for(conn, &current.id)?;
-            find_resident(conn, &scope, &current.id).map(|(resident, _)| resident)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag::for_version(resident.version)))
-        .json(ResidentResponse::try_from(resident)?))
+    }
+    audit::record(
+        conn,
+        actor,
+        Entry {
+            action: Action::ResidentUpdated,
+            entity_id: Some(&current.id),
+            area_id: Some(&household.area_id),
+            changes: json!({"changed": changed}),
+        },
+    )?;
+    crate::duplicates::detect_for(conn, &current.id)?;
+    find_resident(conn, &scope, &current.id).map(|(resident, _)| resident)
 }

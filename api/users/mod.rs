@@ -233,17 +233,20 @@ pub fn replace_assignments(
     user_id: &str,
     assignments: &[Area],
 ) -> Result<(), ApiError> {
-    diesel::delete(volunteer_assignments::table.filter(volunteer_assignments::user_id.eq(user_id)))
-        .execute(conn)?;
-    let at = now();
+    // Only what changes: each assignment started or ended keeps its period (and its
+    // tombstone for the volunteer's phone).
+    let current: Vec<String> = volunteer_assignments::table
+        .filter(volunteer_assignments::user_id.eq(user_id))
+        .select(volunteer_assignments::area_id)
+        .load(conn)?;
+    for area_id in current
+        .iter()
+        .filter(|id| !assignments.iter().any(|a| &a.id == *id))
+    {
+        crate::volunteers::end_assignment(conn, user_id, area_id)?;
+    }
     for area in assignments {
-        diesel::insert_into(volunteer_assignments::table)
-            .values((
-                volunteer_assignments::user_id.eq(user_id),
-                volunteer_assignments::area_id.eq(&area.id),
-                volunteer_assignments::created_at.eq(at),
-            ))
-            .execute(conn)?;
+        crate::volunteers::start_assignment(conn, user_id, &area.id)?;
     }
     Ok(())
 }

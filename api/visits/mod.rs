@@ -59,23 +59,57 @@ pub struct VisitResponse {
     pub events: Vec<StatusEventResponse>,
 }
 
+/// A visit without its events (the phone's copy keeps events apart, as the pull sends them).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitFields {
+    pub id: uuid::Uuid,
+    pub household_id: uuid::Uuid,
+    /// Who visited.
+    pub volunteer_id: Option<uuid::Uuid>,
+    pub visited_at: DateTime<Utc>,
+    pub outcome: Outcome,
+    pub notes: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+}
+
+impl TryFrom<Visit> for VisitFields {
+    type Error = ApiError;
+
+    fn try_from(visit: Visit) -> Result<Self, ApiError> {
+        Ok(VisitFields {
+            id: parse_uuid(&visit.id)?,
+            household_id: parse_uuid(&visit.household_id)?,
+            volunteer_id: visit.volunteer_id.as_deref().map(parse_uuid).transpose()?,
+            visited_at: visit.visited_at.and_utc(),
+            outcome: enum_parse(&visit.outcome)
+                .ok_or_else(|| ApiError::internal("unknown outcome stored"))?,
+            notes: visit.notes,
+            received_at: visit.received_at.and_utc(),
+            voided_at: visit.voided_at.map(|v| v.and_utc()),
+            void_reason: visit.void_reason,
+        })
+    }
+}
+
 pub fn visit_response(conn: &mut DbConnection, visit: Visit) -> Result<VisitResponse, ApiError> {
     let events: Vec<StatusEventRow> = status_events::table
         .filter(status_events::visit_id.eq(&visit.id))
         .order(status_events::id.asc())
         .select(StatusEventRow::as_select())
         .load(conn)?;
+    let fields = VisitFields::try_from(visit)?;
     Ok(VisitResponse {
-        id: parse_uuid(&visit.id)?,
-        household_id: parse_uuid(&visit.household_id)?,
-        volunteer_id: visit.volunteer_id.as_deref().map(parse_uuid).transpose()?,
-        visited_at: visit.visited_at.and_utc(),
-        outcome: enum_parse(&visit.outcome)
-            .ok_or_else(|| ApiError::internal("unknown outcome stored"))?,
-        notes: visit.notes,
-        received_at: visit.received_at.and_utc(),
-        voided_at: visit.voided_at.map(|v| v.and_utc()),
-        void_reason: visit.void_reason,
+        id: fields.id,
+        household_id: fields.household_id,
+        volunteer_id: fields.volunteer_id,
+        visited_at: fields.visited_at,
+        outcome: fields.outcome,
+        notes: fields.notes,
+        received_at: fields.received_at,
+        voided_at: fields.voided_at,
+        void_reason: fields.void_reason,
         events: events
             .into_iter()
             .map(StatusEventResponse::try_from)

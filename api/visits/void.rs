@@ -19,7 +19,7 @@ use crate::schema::{status_events, visits};
 use crate::state::AppState;
 use crate::status::refresh_for_events;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidVisitRequest {
     #[validate(length(min = 1, max = 500))]
@@ -51,56 +51,67 @@ pub async fn void_visit(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
     let reason = body.0.reason;
+    let actor = caller.actor(&client);
     let visit = state
         .db
-        .write(move |conn| {
-            let scope = RecordScope::of(conn, &caller)?;
-            let visit: Visit = visits::table
-                .find(&id)
-                .select(Visit::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or(ProblemCode::VisitNotFound)?;
-            let household = find_household(conn, &scope, &visit.household_id)
-                .map_err(|_| ApiError::from(ProblemCode::VisitNotFound))?;
-            let own = visit.volunteer_id.as_deref() == Some(caller.user_id.as_str());
-            if !own && !matches!(caller.role, Role::Head | Role::Admin) {
-                return Err(role_forbidden());
-            }
-            if visit.voided_at.is_none() {
-                let at = now();
-                diesel::update(visits::table.find(&visit.id))
-                    .set((
-                        visits::voided_at.eq(at),
-                        visits::voided_by.eq(&caller.user_id),
-                        visits::void_reason.eq(reason.trim()),
-                    ))
-                    .execute(conn)?;
-                let residents: Vec<Option<String>> = status_events::table
-                    .filter(status_events::visit_id.eq(&visit.id))
-                    .select(status_events::resident_id)
-                    .load(conn)?;
-                diesel::update(status_events::table.filter(status_events::visit_id.eq(&visit.id)))
-                    .set(status_events::voided_at.eq(at))
-                    .execute(conn)?;
-                refresh_for_events(conn, &household.id, residents.into_iter().flatten())?;
-                audit::record(
-                    conn,
-                    &caller.actor(&client),
-                    Entry {
-                        action: Action::VisitVoided,
-                        entity_id: Some(&visit.id),
-                        area_id: Some(&household.area_id),
-                        changes: json!({"household_id": household.id}),
-                    },
-                )?;
-            }
-            let visit: Visit = visits::table
-                .find(&visit.id)
-                .select(Visit::as_select())
-                .first(conn)?;
-            visit_response(conn, visit)
-        })
+        .write(move |conn| void(conn, &caller, &actor, &id, &reason))
         .await?;
     Ok(HttpResponse::Ok().json(visit))
+}
+
+/// Voids a visit and its events (the API and a phone's sync push both come here); voiding
+/// a voided visit changes nothing.
+pub fn void(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    actor: &crate::audit::Actor,
+    id: &str,
+    reason: &str,
+) -> Result<VisitResponse, ApiError> {
+    let scope = RecordScope::of(conn, caller)?;
+    let visit: Visit = visits::table
+        .find(id)
+        .select(Visit::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ProblemCode::VisitNotFound)?;
+    let household = find_household(conn, &scope, &visit.household_id)
+        .map_err(|_| ApiError::from(ProblemCode::VisitNotFound))?;
+    let own = visit.volunteer_id.as_deref() == Some(caller.user_id.as_str());
+    if !own && !matches!(caller.role, Role::Head | Role::Admin) {
+        return Err(role_forbidden());
+    }
+    if visit.voided_at.is_none() {
+        let at = now();
+        diesel::update(visits::table.find(&visit.id))
+            .set((
+                visits::voided_at.eq(at),
+                visits::voided_by.eq(&caller.user_id),
+                visits::void_reason.eq(reason.trim()),
+            ))
+            .execute(conn)?;
+        let residents: Vec<Option<String>> = status_events::table
+            .filter(status_events::visit_id.eq(&visit.id))
+            .select(status_events::resident_id)
+            .load(conn)?;
+        diesel::update(status_events::table.filter(status_events::visit_id.eq(&visit.id)))
+            .set(status_events::voided_at.eq(at))
+            .execute(conn)?;
+        refresh_for_events(conn, &household.id, residents.into_iter().flatten())?;
+        audit::record(
+            conn,
+            actor,
+            Entry {
+                action: Action::VisitVoided,
+                entity_id: Some(&visit.id),
+                area_id: Some(&household.area_id),
+                changes: json!({"household_id": household.id}),
+            },
+        )?;
+    }
+    let visit: Visit = visits::table
+        .find(&visit.id)
+        .select(Visit::as_select())
+        .first(conn)?;
+    visit_response(conn, visit)
 }

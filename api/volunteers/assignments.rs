@@ -16,7 +16,7 @@ use crate::db::{now, DbConnection};
 use crate::etag;
 use crate::i18n::Text;
 use crate::problem::ApiError;
-use crate::schema::{areas, users, volunteer_assignments};
+use crate::schema::{areas, users};
 use crate::state::AppState;
 use crate::users::{user_response, User, UserResponse};
 
@@ -62,19 +62,7 @@ pub async fn assign_volunteer(
                     ),
                 ));
             }
-            let already: i64 = volunteer_assignments::table
-                .filter(volunteer_assignments::user_id.eq(&volunteer.id))
-                .filter(volunteer_assignments::area_id.eq(&area.id))
-                .count()
-                .get_result(conn)?;
-            if already == 0 {
-                diesel::insert_into(volunteer_assignments::table)
-                    .values((
-                        volunteer_assignments::user_id.eq(&volunteer.id),
-                        volunteer_assignments::area_id.eq(&area.id),
-                        volunteer_assignments::created_at.eq(now()),
-                    ))
-                    .execute(conn)?;
+            if super::start_assignment(conn, &volunteer.id, &area.id)? {
                 bump_version(conn, &volunteer)?;
                 audit::record_for_user(
                     conn,
@@ -122,13 +110,7 @@ pub async fn unassign_volunteer(
         .write(move |conn| {
             let volunteer = find_managed_volunteer(conn, &caller, &user_id)?;
             let area = find_in_scope(conn, &caller.scope, &area_id)?;
-            let removed = diesel::delete(
-                volunteer_assignments::table
-                    .filter(volunteer_assignments::user_id.eq(&volunteer.id))
-                    .filter(volunteer_assignments::area_id.eq(&area.id)),
-            )
-            .execute(conn)?;
-            if removed > 0 {
+            if super::end_assignment(conn, &volunteer.id, &area.id)? {
                 bump_version(conn, &volunteer)?;
                 audit::record_for_user(
                     conn,

@@ -78,3 +78,88 @@ pub fn find_managed_volunteer(
         Err(ProblemCode::UserNotFound.into())
     }
 }
+
+/// Assigns a volunteer to a neighbourhood unless already assigned: the assignment, the
+/// start of its period, and the neighbourhood's records republished so the volunteer's
+/// phone downloads them on its next pull. Returns whether anything changed.
+pub fn start_assignment(
+    conn: &mut DbConnection,
+    user_id: &str,
+    area_id: &str,
+) -> Result<bool, ApiError> {
+    use crate::schema::assignment_periods;
+    let already: i64 = volunteer_assignments::table
+        .filter(volunteer_assignments::user_id.eq(user_id))
+        .filter(volunteer_assignments::area_id.eq(area_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Ok(false);
+    }
+    let at = crate::db::now();
+    diesel::insert_into(volunteer_assignments::table)
+        .values((
+            volunteer_assignments::user_id.eq(user_id),
+            volunteer_assignments::area_id.eq(area_id),
+            volunteer_assignments::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(assignment_periods::table)
+        .values((
+            assignment_periods::id.eq(crate::db::new_id()),
+            assignment_periods::user_id.eq(user_id),
+            assignment_periods::area_id.eq(area_id),
+            assignment_periods::assigned_at.eq(at),
+        ))
+        .execute(conn)?;
+    crate::sync::feed::republish_area(conn, area_id)?;
+    Ok(true)
+}
+
+/// Takes a volunteer off a neighbourhood: the open period ends, which is the tombstone
+/// that makes their phone drop the neighbourhood's households. Returns whether anything
+/// changed.
+pub fn end_assignment(
+    conn: &mut DbConnection,
+    user_id: &str,
+    area_id: &str,
+) -> Result<bool, ApiError> {
+    use crate::schema::assignment_periods;
+    let removed = diesel::delete(
+        volunteer_assignments::table
+            .filter(volunteer_assignments::user_id.eq(user_id))
+            .filter(volunteer_assignments::area_id.eq(area_id)),
+    )
+    .execute(conn)?;
+    diesel::update(
+        assignment_periods::table
+            .filter(assignment_periods::user_id.eq(user_id))
+            .filter(assignment_periods::area_id.eq(area_id))
+            .filter(assignment_periods::unassigned_at.is_null()),
+    )
+    .set(assignment_periods::unassigned_at.eq(crate::db::now()))
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Whether the volunteer was assigned to the neighbourhood at that moment.
+pub fn was_assigned(
+    conn: &mut DbConnection,
+    user_id: &str,
+    area_id: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<bool, ApiError> {
+    use crate::schema::assignment_periods;
+    let periods: i64 = assignment_periods::table
+        .filter(assignment_periods::user_id.eq(user_id))
+        .filter(assignment_periods::area_id.eq(area_id))
+        .filter(assignment_periods::assigned_at.le(at))
+        .filter(
+            assignment_periods::unassigned_at
+                .is_null()
+                .or(assignment_periods::unassigned_at.gt(at)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(periods > 0)
+}
