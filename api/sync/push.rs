@@ -605,11 +605,11 @@ fn existing(
         .filter(sync_mutations::payload_hash.eq(payload_hash(mutation)))
         .count()
         .get_result(conn)?;
-    Ok(Some(if same > 0 {
-        Ok(Done::AlreadyThere(version))
+    Ok(Some(Ok(if same > 0 {
+        Done::AlreadyThere(version)
     } else {
-        Err(ProblemCode::IdConflict.into())
-    }))
+        Done::Conflict(version, Vec::new(), ProblemCode::IdConflict.into())
+    })))
 }
 
 /// An offline edit: members equal to the server's are dropped, members whose field nobody
