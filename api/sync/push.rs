@@ -31,6 +31,9 @@ use crate::state::AppState;
 /// Update-body members, as JSON.
 type Patch = Map<String, Value>;
 
+/// The phone's clock when it sent the push.
+pub const DEVICE_TIME_HEADER: &str = "x-device-time";
+
 /// Below this, a phone's clock is taken as right (network time, not a wrong clock).
 const TRUSTED_CLOCK_OFFSET: Duration = Duration::minutes(2);
 
@@ -39,9 +42,6 @@ const TRUSTED_CLOCK_OFFSET: Duration = Duration::minutes(2);
 pub struct PushRequest {
     /// The phone's id (a UUID made once at first sign-in on the phone).
     pub device_id: uuid::Uuid,
-    /// The phone's clock when it sent this push (RFC 3339). The server measures the phone's
-    /// clock error from it and corrects the phone's times (`visited_at`, event dates).
-    pub sent_at: DateTime<Utc>,
     /// In `seq` order.
     pub mutations: Vec<Mutation>,
 }
@@ -155,6 +155,7 @@ pub struct PushResponse {
     params(
         ("X-App-Version" = String, Header, description = "The phone app's version, e.g. `1.4.2`"),
         ("Idempotency-Key" = Option<String>, Header, description = "Same key for every resend of this push"),
+        ("X-Device-Time" = Option<String>, Header, description = "The phone's clock at sending (RFC 3339): the server corrects the phone's times by its error. A header, so a resent push keeps its body (and key)"),
     ),
     security(("bearer" = [])),
     responses(
@@ -196,7 +197,14 @@ pub async fn sync_push(
         actor: caller.actor(&client),
         caller,
         hmac_key: state.settings.secrets.citizen_id_key_bytes().to_vec(),
-        clock_offset: clock_offset(request.sent_at, Utc::now()),
+        clock_offset: req
+            .headers()
+            .get(DEVICE_TIME_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc3339(v.trim()).ok())
+            .map_or(Duration::zero(), |sent| {
+                clock_offset(sent.with_timezone(&Utc), Utc::now())
+            }),
         device_id: request.device_id.to_string(),
         lang,
     };

@@ -27,6 +27,7 @@ mod residents;
 mod sessions;
 mod smtp;
 mod sync;
+mod sync_properties;
 mod targets;
 mod throttling;
 mod users;

@@ -130,7 +130,7 @@ impl<'a> Phone<'a> {
         let key = format!("{}:{first}-{last}", self.device_id);
         (
             key,
-            json!({"device_id": self.device_id, "sent_at": self.now().to_rfc3339(), "mutations": batch}),
+            json!({"device_id": self.device_id, "mutations": batch}),
         )
     }
 
@@ -148,6 +148,7 @@ impl<'a> Phone<'a> {
             .send(
                 self.request(Method::POST, "/api/v1/sync/push")
                     .header("Idempotency-Key", key)
+                    .header("X-Device-Time", self.now().to_rfc3339())
                     .json(body),
             )
             .await

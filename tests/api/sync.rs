@@ -177,7 +177,7 @@ async fn a_gap_is_refused_with_the_expected_number_and_a_bad_mutation_does_not_b
     assert_eq!(phone.result(2)["id"], json!(good));
 
     // Mutation 3 never left the phone: 4 is refused, saying 3 is expected; nothing moves.
-    let body = json!({"device_id": phone.device_id, "sent_at": phone.now().to_rfc3339(),
+    let body = json!({"device_id": phone.device_id,
         "mutations": [{"seq": 4, "op": "create", "entity": "household",
                        "id": uuid::Uuid::now_v7().to_string(), "data": household_data(&world, "Số 6")}]});
     let gap = phone.send_push("gap", &body).await;
