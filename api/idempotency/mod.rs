@@ -2,7 +2,7 @@
 //! again with the same key and gets the stored answer instead of creating twice. The same
 //! key with a different request is refused (422); a key whose first request is still being
 //! answered gets 409. Keys belong to the signed-in user and live 24 hours, in the database
-//! so that every API node sees them. Answers of 5xx are not kept: the client may retry.
+//! so that every API node sees them. Answers of 5xx, 426 and 429 are not kept: the client may retry.
 //!
 //! A middleware outside the problem renderer, so what it stores and replays is exactly the
 //! answer the client got.
@@ -146,7 +146,7 @@ pub async fn middleware(
         state
             .db
             .write(move |conn| {
-                if status.is_server_error() || stored_body.is_none() {
+                if !worth_keeping(status) || stored_body.is_none() {
                     forget(conn, &user_id, &key)
                 } else {
                     remember(
@@ -218,6 +218,14 @@ fn claim(
         )) => Ok(Claim::Refused(ProblemCode::IdempotencyKeyInProgress.into())),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Answers that say "not now" are not kept: after an upgrade (426), a pause (429) or a
+/// server error (5xx) the same request with the same key must really run again.
+fn worth_keeping(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || status == StatusCode::UPGRADE_REQUIRED
+        || status == StatusCode::TOO_MANY_REQUESTS)
 }
 
 fn replay(stored: Stored) -> HttpResponse {

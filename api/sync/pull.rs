@@ -248,7 +248,11 @@ fn pull(
     for ((seq, _, _), item) in items {
         match item {
             Item::Unassigned(area_id) => {
-                if !fresh(seq) {
+                // Assigned again since: the neighbourhood's records come as upserts instead,
+                // so no id is both upserted and removed on one page.
+                let assigned_again =
+                    matches!(&scope, RecordScope::Assigned(areas) if areas.contains(&area_id));
+                if !fresh(seq) || assigned_again {
                     continue;
                 }
                 let ids: Vec<String> = households::table

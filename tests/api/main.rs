@@ -20,6 +20,7 @@ mod imports;
 mod invitations;
 mod mail;
 mod migrations;
+mod mobile_spec;
 mod ops;
 mod password_reset;
 mod phone;

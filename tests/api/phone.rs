@@ -235,24 +235,29 @@ impl<'a> Phone<'a> {
         self.app.send(self.request(Method::GET, &path)).await
     }
 
-    /// Applies a page and stores its cursor (together, as one local transaction).
+    /// Applies a page and stores its cursor (together, as one local transaction). A removed
+    /// household takes its residents, visits and events with it; records whose household
+    /// has not arrived yet are kept (it comes on a later page).
     pub fn apply_page(&mut self, body: &Value) {
+        let mut gone_households = Vec::new();
         for entity in ENTITIES {
             let table = self.local.get_mut(entity).unwrap();
+            for removed in body[entity]["removed"].as_array().unwrap() {
+                let id = removed["id"].as_str().unwrap().to_owned();
+                table.remove(&id);
+                if entity == "households" {
+                    gone_households.push(json!(id));
+                }
+            }
             for record in body[entity]["upserted"].as_array().unwrap() {
                 table.insert(record["id"].as_str().unwrap().to_owned(), record.clone());
             }
-            for removed in body[entity]["removed"].as_array().unwrap() {
-                table.remove(removed["id"].as_str().unwrap());
-            }
         }
-        // A household removed takes its residents, visits and events with it.
-        let households: Vec<String> = self.local["households"].keys().cloned().collect();
         for entity in ["residents", "visits", "status_events"] {
             self.local
                 .get_mut(entity)
                 .unwrap()
-                .retain(|_, r| households.iter().any(|h| r["household_id"] == json!(h)));
+                .retain(|_, r| !gone_households.contains(&r["household_id"]));
         }
         self.cursor = Some(body["cursor"].as_str().unwrap().to_owned());
     }

@@ -759,6 +759,19 @@ async fn an_old_app_version_is_told_to_upgrade() {
         assert_eq!(pull.problem_code(), "app-version-unsupported");
     }
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM households"), 0);
+    // Once updated, the same batch under the same key really runs (426 is not replayed).
+    let upgraded = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/sync/push"))
+                .bearer_auth(&phone.access_token)
+                .header("Idempotency-Key", &key)
+                .header("X-App-Version", "1.5.0")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(upgraded.status, 200, "{}", upgraded.text);
+    assert_eq!(upgraded.body["results"][0]["result"], "applied");
     let ok = app
         .send(
             app.client
