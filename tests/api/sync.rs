@@ -847,3 +847,184 @@ async fn the_same_batch_pushed_to_two_server_processes_at_once_applies_once() {
         .sum();
     assert_eq!(applied, 21);
 }
+
+#[actix_web::test]
+async fn sync_and_conflict_endpoints_refuse_other_roles_other_areas_and_bad_input() {
+    let app = TestApp::spawn_with(&[("EID_SYNC_MAX_MUTATIONS", "2")]).await;
+    let world = app.seed_world();
+    let official = app.token_for(crate::helpers::OFFICIAL).await;
+    let device = uuid::Uuid::new_v4();
+    let with_version = |b: reqwest::RequestBuilder| b.header("X-App-Version", APP_VERSION);
+    let push = |token: Option<&str>, body: Value| {
+        let mut b = with_version(app.client.post(app.url("/api/v1/sync/push"))).json(&body);
+        if let Some(token) = token {
+            b = b.bearer_auth(token);
+        }
+        app.send(b)
+    };
+    let empty = json!({"device_id": device, "mutations": []});
+    assert_eq!(
+        push(None, empty.clone()).await.problem_code(),
+        "unauthenticated"
+    );
+    assert_eq!(
+        push(Some(&official), empty.clone()).await.problem_code(),
+        "forbidden"
+    );
+    for path in [
+        "/api/v1/sync/pull",
+        &format!("/api/v1/sync/state?device_id={device}"),
+    ] {
+        let answer = app
+            .send(with_version(app.client.get(app.url(path))).bearer_auth(&official))
+            .await;
+        assert_eq!(answer.problem_code(), "forbidden", "{path}");
+    }
+    assert_eq!(
+        app.get("/api/v1/conflicts", Some(&official))
+            .await
+            .problem_code(),
+        "forbidden"
+    );
+
+    let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
+    for n in 0..3 {
+        phone.create("household", household_data(&world, &format!("Số {n}")));
+    }
+    let too_many = json!({"device_id": phone.device_id, "mutations": phone.queue});
+    let refused = push(Some(&phone.access_token), too_many).await;
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.problem_code(), "sync-batch-too-large");
+    let envelope = push(
+        Some(&phone.access_token),
+        json!({"device_id": "not-a-uuid", "mutations": []}),
+    )
+    .await;
+    assert_eq!(envelope.problem_code(), "validation-failed");
+    for query in ["cursor=%%%", "limit=0", "limit=5000"] {
+        let bad = app
+            .send(
+                with_version(
+                    app.client
+                        .get(app.url(&format!("/api/v1/sync/pull?{query}"))),
+                )
+                .bearer_auth(&phone.access_token),
+            )
+            .await;
+        assert_eq!(bad.problem_code(), "validation-failed", "{query}");
+    }
+    // An update needs base_version, a known one, and valid fields.
+    phone.batch = 2;
+    phone.push().await;
+    phone.pull().await;
+    let id = phone.local["households"].keys().next().unwrap().clone();
+    phone.queue_mutation(
+        "update",
+        "household",
+        &id,
+        None,
+        json!({"phone": "0912345678"}),
+    );
+    phone.queue_mutation(
+        "update",
+        "household",
+        &id,
+        Some(9),
+        json!({"phone": "0912345678"}),
+    );
+    phone.queue_mutation("update", "household", &id, Some(1), json!({"phone": "12"}));
+    phone.push().await;
+    assert_eq!(
+        phone.result(4)["problem"]["errors"][0]["pointer"],
+        "/mutations/0/base_version"
+    );
+    assert_eq!(
+        phone.result(5)["problem"]["errors"][0]["code"],
+        "unknown-version"
+    );
+    assert_eq!(
+        phone.result(6)["problem"]["errors"][0]["pointer"],
+        "/mutations/0/data/phone"
+    );
+
+    // A conflict in N1: the ward admin of W resolves it; an admin of nowhere near does not.
+    let head = app.token_for(HEAD).await;
+    app.patch(
+        &format!("/api/v1/households/{id}"),
+        Some(&head),
+        Some("\"1\""),
+        &json!({"address": "Đầu"}),
+    )
+    .await;
+    phone.update("household", &id, json!({"address": "Cuối"}));
+    phone.push().await;
+    let conflict = phone.result(7)["conflicts"][0]["conflict_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_head = {
+        app.with_db(|conn| {
+            let hash =
+                eid_adoption::auth::password::hash_password_blocking(crate::helpers::PASSWORD)
+                    .unwrap();
+            eid_adoption::users::insert_account(
+                conn,
+                eid_adoption::users::NewAccount {
+                    email: "head2@test.local",
+                    name: "Trưởng khu phố 2",
+                    role: eid_adoption::auth::Role::Head,
+                    area_id: Some(&world.n2),
+                    password_hash: &hash,
+                    language: eid_adoption::i18n::Lang::Vi,
+                    active: true,
+                },
+            )
+            .unwrap();
+        });
+        app.token_for("head2@test.local").await
+    };
+    let path = format!("/api/v1/conflicts/{conflict}/resolve");
+    assert!(
+        app.get("/api/v1/conflicts", Some(&other_head)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let elsewhere = app
+        .post(
+            &path,
+            Some(&other_head),
+            &json!({"resolution": "keep_server"}),
+        )
+        .await;
+    assert_eq!(elsewhere.problem_code(), "conflict-not-found");
+    let no_value = app
+        .post(&path, Some(&head), &json!({"resolution": "edit"}))
+        .await;
+    assert_eq!(no_value.problem_code(), "validation-failed");
+    let wrong_member = app
+        .post(
+            &path,
+            Some(&head),
+            &json!({"resolution": "edit", "value": {"phone": "0912"}}),
+        )
+        .await;
+    assert_eq!(wrong_member.problem_code(), "validation-failed");
+    let edited = app
+        .post(
+            &path,
+            Some(&head),
+            &json!({"resolution": "edit", "value": {"address": "Giữa"}}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    let ward_admin = app.token_for(WARD_ADMIN).await;
+    let resolved = app
+        .get("/api/v1/conflicts?status=resolved", Some(&ward_admin))
+        .await;
+    assert_eq!(resolved.body["items"][0]["resolution"], "edit");
+    let household = app
+        .get(&format!("/api/v1/households/{id}"), Some(&head))
+        .await;
+    assert_eq!(household.body["address"], "Giữa");
+}
