@@ -121,7 +121,8 @@ pub struct MutationResult {
     pub seq: i64,
     pub id: String,
     pub result: SyncResult,
-    /// The record's version now (applied, conflict, duplicate of a create).
+    /// The household's or resident's version now (applied, conflict, duplicate of a create);
+    /// visits have none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     /// For a duplicate: what happened to the mutation the first time.
@@ -294,26 +295,27 @@ fn push(
 
 /// What applying one mutation did (errors are rejections).
 enum Done {
-    Applied(i32),
+    /// With the record's version (visits have none: they are never edited).
+    Applied(Option<i32>),
     /// A create resent under a new number: the record is there with the same content.
-    AlreadyThere(i32),
-    Conflict(i32, Vec<FieldConflict>, ApiError),
+    AlreadyThere(Option<i32>),
+    Conflict(Option<i32>, Vec<FieldConflict>, ApiError),
 }
 
 impl Done {
     fn into_result(self, mutation: &Mutation, context: &Context) -> MutationResult {
         match self {
             Done::Applied(version) => MutationResult {
-                version: Some(version),
+                version,
                 ..outcome(mutation, SyncResult::Applied, None, context)
             },
             Done::AlreadyThere(version) => MutationResult {
-                version: Some(version),
+                version,
                 original_result: Some(SyncResult::Applied),
                 ..outcome(mutation, SyncResult::Duplicate, None, context)
             },
             Done::Conflict(version, conflicts, problem) => MutationResult {
-                version: Some(version),
+                version,
                 conflicts,
                 ..outcome(mutation, SyncResult::Conflict, Some(problem), context)
             },
@@ -446,7 +448,7 @@ fn apply(
                 parse_value(&without_id(&mutation.data), pointer)?;
             request.id = Some(id);
             crate::households::create::create(conn, caller, actor, &request)
-                .map(|h| Done::Applied(h.version))
+                .map(|h| Done::Applied(Some(h.version)))
         }
         ("resident", "create") => {
             if let Some(done) = existing(conn, mutation, Existing::Resident)? {
@@ -465,7 +467,7 @@ fn apply(
                 &household_id,
                 &request,
             )
-            .map(|r| Done::Applied(r.version))
+            .map(|r| Done::Applied(Some(r.version)))
         }
         ("visit", "create") => {
             if let Some(done) = existing(conn, mutation, Existing::Visit)? {
@@ -475,13 +477,14 @@ fn apply(
                 parse_value(&without_id(&mutation.data), pointer)?;
             request.id = Some(id);
             correct_clock(&mut request, context.clock_offset);
-            crate::visits::record::record(conn, caller, actor, &request).map(|_| Done::Applied(1))
+            crate::visits::record::record(conn, caller, actor, &request)
+                .map(|_| Done::Applied(None))
         }
         ("visit", "void") => {
             let request: crate::visits::void::VoidVisitRequest =
                 parse_value(&mutation.data, pointer)?;
             crate::visits::void::void(conn, caller, actor, &mutation.id, &request.reason)
-                .map(|_| Done::Applied(1))
+                .map(|_| Done::Applied(None))
         }
         ("household", "update") => update(conn, context, mutation, Editable::Household, pointer),
         ("resident", "update") => update(conn, context, mutation, Editable::Resident, pointer),
@@ -582,23 +585,25 @@ fn existing(
     mutation: &Mutation,
     kind: Existing,
 ) -> Result<Option<Result<Done, ApiError>>, ApiError> {
-    let found: Option<(i32, bool)> = match kind {
+    let found: Option<(Option<i32>, bool)> = match kind {
         Existing::Household => households::table
             .find(&mutation.id)
             .select((households::version, households::deleted_at.is_not_null()))
-            .first(conn)
-            .optional()?,
+            .first::<(i32, bool)>(conn)
+            .optional()?
+            .map(|(v, d)| (Some(v), d)),
         Existing::Resident => residents::table
             .find(&mutation.id)
             .select((residents::version, residents::deleted_at.is_not_null()))
-            .first(conn)
-            .optional()?,
+            .first::<(i32, bool)>(conn)
+            .optional()?
+            .map(|(v, d)| (Some(v), d)),
         Existing::Visit => visits::table
             .find(&mutation.id)
             .select(visits::id)
             .first::<String>(conn)
             .optional()?
-            .map(|_| (1, false)),
+            .map(|_| (None, false)),
     };
     let Some((version, deleted)) = found else {
         return Ok(None);
@@ -714,7 +719,7 @@ fn update(
         pointer,
     )?;
     if conflicting.is_empty() {
-        return Ok(Done::Applied(version));
+        return Ok(Done::Applied(Some(version)));
     }
     let mut conflicts = Vec::new();
     for (field, server_value, phone_value) in &conflicting {
@@ -762,7 +767,7 @@ fn update(
             fields.join(", ")
         ),
     ));
-    Ok(Done::Conflict(version, conflicts, problem))
+    Ok(Done::Conflict(Some(version), conflicts, problem))
 }
 
 /// The record an edit is for, in the caller's scope: its household, version and editable
