@@ -27,7 +27,8 @@ async fn household_by_head(app: &TestApp, world: &World, address: &str) -> Value
     created.body
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
+/// A `SELECT COUNT(*) AS n …` on the test's database.
+pub fn count(app: &TestApp, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use diesel::RunQueryDsl;
 use eid_adoption::auth::Role;
 use eid_adoption::i18n::Lang;
 use eid_adoption::users::{insert_account, replace_assignments, NewAccount};
@@ -75,17 +74,7 @@ impl Model {
 }
 
 fn count(app: &TestApp, table: &str) -> usize {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    app.with_db(|conn| {
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<Count>(conn)
-            .unwrap()
-            .n as usize
-    })
+    crate::sync::count(app, &format!("SELECT COUNT(*) AS n FROM {table}")) as usize
 }
 
 async fn history(seed: u64) {
