@@ -37,6 +37,16 @@ pub fn count(app: &TestApp, sql: &str) -> i64 {
     app.with_db(|conn| diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n)
 }
 
+/// How many mutations of a push answer were applied.
+fn applied(answer: &crate::helpers::TestResponse) -> usize {
+    answer.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["result"] == "applied")
+        .count()
+}
+
 fn household_data(world: &World, address: &str) -> Value {
     json!({"area_id": world.n1, "address": address, "head_name": "Lê Thị Cúc"})
 }
@@ -92,14 +102,6 @@ async fn two_identical_pushes_in_flight_at_once_apply_once() {
         phone.send_push("radio-b", &body)
     );
     assert_eq!((a.status, b.status), (200, 200));
-    let applied = |r: &crate::helpers::TestResponse| {
-        r.body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| x["result"] == "applied")
-            .count()
-    };
     assert_eq!(applied(&a) + applied(&b), 6, "{}\n{}", a.text, b.text);
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM visits"), 5);
     // … and with one key: one answer, the other is told it is still running or replayed.
@@ -835,18 +837,7 @@ async fn the_same_batch_pushed_to_two_server_processes_at_once_applies_once() {
     assert_eq!((a.status, b.status), (200, 200), "{}\n{}", a.text, b.text);
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM visits"), 20);
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM households"), 1);
-    let applied: usize = [&a, &b]
-        .iter()
-        .map(|r| {
-            r.body["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|x| x["result"] == "applied")
-                .count()
-        })
-        .sum();
-    assert_eq!(applied, 21);
+    assert_eq!(applied(&a) + applied(&b), 21);
 }
 
 #[actix_web::test]
