@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use crate::auth::password::hash_password_blocking;
 use crate::auth::Role;
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{CommitMode, Db};
 use crate::demo::{self, DemoOutcome};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -86,7 +86,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { bind, demo } => serve(settings, bind, demo).await,
         Command::Migrate => {
-            let db = Db::connect(&settings.database_location()?, 1)?;
+            let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
             db.run_migrations()?;
             tracing::info!("migrations applied");
             Ok(())
@@ -123,7 +123,18 @@ async fn serve(
     if settings.mail.public_url.is_none() {
         settings.mail.public_url = Some(format!("http://{address}"));
     }
+    settings.bind_addr = address.to_string();
     let state = AppState::build(settings)?;
+    let released = {
+        let mut conn = state.db.writer_connection()?;
+        crate::idempotency::release_leases_of(&mut conn, &state.node)?
+    };
+    if released > 0 {
+        tracing::warn!(
+            released,
+            "released the idempotency keys of requests cut off by the last stop"
+        );
+    }
     if demo_mode {
         tracing::warn!("==================================================================");
         tracing::warn!("DEMO MODE: demo data and demo accounts (*@demo.local) are enabled.");
@@ -205,7 +216,7 @@ fn create_admin(
             .unwrap_or_default();
         anyhow::bail!("the password is refused: {reason}");
     }
-    let db = Db::connect(&settings.database_location()?, 1)?;
+    let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let hash = hash_password_blocking(&password)?;
     let mut conn = db.writer_connection()?;
@@ -249,7 +260,7 @@ fn import(
     let bytes = std::fs::read(file)?;
     let (rows, problems) = parse(format, &bytes, crate::status::today())
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let db = Db::connect(&settings.database_location()?, 1)?;
+    let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let bar = indicatif::ProgressBar::new(rows.len() as u64);
     bar.set_style(
@@ -311,7 +322,7 @@ fn import(
 
 fn recount(settings: &Settings, area_code: Option<&str>, repair: bool) -> anyhow::Result<()> {
     use crate::adoption::check::check_all;
-    let db = Db::connect(&settings.database_location()?, 1)?;
+    let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let mut conn = db.writer_connection()?;
     let path = match area_code {
@@ -375,7 +386,7 @@ fn recount(settings: &Settings, area_code: Option<&str>, repair: bool) -> anyhow
 }
 
 fn send_digest(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_location()?, 1)?;
+    let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let mut conn = db.writer_connection()?;
     let at = crate::digest::vietnam_now();

@@ -38,6 +38,10 @@ pub struct Settings {
     pub bind_addr: String,
     pub log_format: LogFormat,
     pub database_pool_size: u32,
+    /// `EID_SQLITE_COMMIT`: how SQLite commits reach the disk (default `group`).
+    pub sqlite_commit: crate::db::CommitMode,
+    /// `EID_TIME_ZONE` (and, outside production, `EID_CLOCK_START`): the ward's calendar.
+    pub clock: crate::clock::Clock,
     pub auth: AuthSettings,
     pub throttle: ThrottleSettings,
     pub mail: MailSettings,
@@ -264,6 +268,8 @@ struct FileSettings {
     bind_addr: Option<String>,
     log_format: Option<String>,
     database_pool_size: Option<u32>,
+    sqlite_commit: Option<String>,
+    time_zone: Option<String>,
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     access_token_ttl_secs: Option<u64>,
@@ -497,6 +503,28 @@ impl Settings {
 
         let demo_password = var("EID_DEMO_PASSWORD").map(SecretString::from);
 
+        let sqlite_commit = match var("EID_SQLITE_COMMIT").or(file.sqlite_commit) {
+            None => crate::db::CommitMode::Group,
+            Some(text) => crate::db::CommitMode::parse(&text).ok_or(ConfigError::Invalid {
+                name: "EID_SQLITE_COMMIT",
+                reason: "expected group, each or unsafe-no-sync".into(),
+            })?,
+        };
+        if environment == Environment::Production
+            && sqlite_commit == crate::db::CommitMode::UnsafeNoSync
+        {
+            return Err(ConfigError::Invalid {
+                name: "EID_SQLITE_COMMIT",
+                reason: "unsafe-no-sync may lose acknowledged writes; it is for benchmarks only"
+                    .into(),
+            });
+        }
+        let clock = clock_settings(
+            var("EID_TIME_ZONE").or(file.time_zone),
+            var("EID_CLOCK_START"),
+            environment,
+        )?;
+
         Ok(Settings {
             environment,
             database_url,
@@ -506,6 +534,8 @@ impl Settings {
                 .or(file.database_pool_size)
                 .unwrap_or(8)
                 .max(1),
+            sqlite_commit,
+            clock,
             auth,
             throttle,
             mail,
@@ -521,6 +551,42 @@ impl Settings {
     pub fn database_location(&self) -> Result<DatabaseLocation, ConfigError> {
         DatabaseLocation::parse(&self.database_url)
     }
+}
+
+/// The time zone by IANA name, and the test clock's start (refused in production).
+fn clock_settings(
+    zone: Option<String>,
+    start: Option<String>,
+    environment: Environment,
+) -> Result<crate::clock::Clock, ConfigError> {
+    let zone = match zone {
+        None => crate::clock::DEFAULT_TIME_ZONE,
+        Some(name) => name.trim().parse().map_err(|_| ConfigError::Invalid {
+            name: "EID_TIME_ZONE",
+            reason: format!("'{name}' is not an IANA time zone such as Asia/Ho_Chi_Minh"),
+        })?,
+    };
+    let Some(start) = start else {
+        return Ok(crate::clock::Clock {
+            zone,
+            ..Default::default()
+        });
+    };
+    if environment == Environment::Production {
+        return Err(ConfigError::Invalid {
+            name: "EID_CLOCK_START",
+            reason: "a test clock is not allowed in production".into(),
+        });
+    }
+    let start =
+        chrono::DateTime::parse_from_rfc3339(start.trim()).map_err(|e| ConfigError::Invalid {
+            name: "EID_CLOCK_START",
+            reason: e.to_string(),
+        })?;
+    Ok(crate::clock::Clock::starting_at(
+        zone,
+        start.with_timezone(&chrono::Utc),
+    ))
 }
 
 fn parse_var<T: std::str::FromStr>(

@@ -6,6 +6,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod conflicts;
 pub mod db;

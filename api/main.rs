@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format);
+    if let Err(error) = eid_adoption::clock::install(settings.clock) {
+        tracing::error!("{error}");
+        return ExitCode::from(2);
+    }
     for warning in &settings.startup_warnings {
         tracing::warn!("{warning}");
     }

@@ -125,14 +125,15 @@ fn accept_idempotency_key(operation: &mut Operation) {
         .get_or_insert_with(Vec::new)
         .push(parameter);
     for (status, description) in [
-        ("409", "A request with this `Idempotency-Key` is still being answered (`idempotency-key-in-progress`)"),
+        ("409", "A request with this `Idempotency-Key` is still being answered (`idempotency-key-in-progress`); \
+                 send it again after `Retry-After` seconds (at most 10: the mark of a request cut off by a crash lapses by then)"),
         ("422", "This `Idempotency-Key` was used for a different request (`idempotency-key-reused`)"),
     ] {
         operation
             .responses
             .responses
             .entry(status.to_owned())
-            .or_insert_with(|| problem_response(description).into());
+            .or_insert_with(|| with_retry_after(problem_response(description), status == "409").into());
     }
 }
 
@@ -171,15 +172,42 @@ fn add_common_problems(operation: &mut Operation) {
         ));
     }
     common.push(("500", "Internal error (`internal-error`)"));
-    common.push(("503", "The database is unavailable (`service-unavailable`)"));
+    common.push((
+        "503",
+        "A transient failure of the database or the machine (`service-unavailable`): nothing \
+         was committed; send the same request again (with the same `Idempotency-Key`) after \
+         `Retry-After` seconds",
+    ));
     for (status, description) in common {
         if !operation.responses.responses.contains_key(status) {
+            let response = with_retry_after(problem_response(description), status == "503");
             operation
                 .responses
                 .responses
-                .insert(status.to_owned(), problem_response(description).into());
+                .insert(status.to_owned(), response.into());
         }
     }
+}
+
+/// Adds the `Retry-After` header (seconds) to a documented response.
+fn with_retry_after(
+    mut response: utoipa::openapi::Response,
+    retry: bool,
+) -> utoipa::openapi::Response {
+    if retry {
+        let seconds = utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(1))
+            .build();
+        response.headers.insert(
+            "Retry-After".to_owned(),
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(seconds)
+                .description(Some("Seconds to wait before sending the request again"))
+                .build(),
+        );
+    }
+    response
 }
 
 fn problem_response(description: &str) -> utoipa::openapi::Response {

@@ -254,6 +254,8 @@ diesel::table! {
         response_body -> Nullable<Text>,
         response_headers -> Nullable<Text>,
         created_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        holder -> Nullable<Text>,
     }
 }
 

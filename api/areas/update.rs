@@ -105,9 +105,10 @@ pub async fn update_area(
                     .filter(areas::version.eq(current.version)),
             )
             .set((
-                areas::code.eq(request.code.unwrap_or(current.code.clone())),
+                areas::code.eq(request.code.clone().unwrap_or(current.code.clone())),
                 areas::name.eq(request
                     .name
+                    .as_deref()
                     .map(|n| n.trim().to_owned())
                     .unwrap_or(current.name.clone())),
                 areas::official_adult_population.eq(request

@@ -1,9 +1,15 @@
 //! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, r2d2 pools, embedded
 //! migrations per backend, and the two doors every handler goes through: `Db::read` and
 //! `Db::write`. Both run the blocking diesel work on actix's blocking threads; `write` wraps
-//! it in a transaction on the writer pool. On SQLite the writer pool has a single connection
-//! (SQLite has one writer anyway), so writes queue in-process instead of fighting over the
-//! file lock; group commit can later be added behind `write` without touching handlers.
+//! it in a transaction on the writer pool, retries it when it failed transiently, and on
+//! SQLite answers only once the commit is on disk (group commit, `durable.rs`). On SQLite
+//! the writer pool has a single connection (SQLite has one writer anyway), so writes queue
+//! in-process instead of fighting over the file lock.
+
+mod durable;
+
+pub use durable::CommitMode;
+use durable::GroupSync;
 
 use std::time::Duration;
 
@@ -68,30 +74,41 @@ impl ManageConnection for ConnectionManager {
 }
 
 /// Per-connection SQLite settings: WAL so readers never wait for the writer, foreign keys
-/// enforced, and a busy timeout for the rare writer outside this process (a CLI command).
+/// enforced, a busy timeout for the rare writer outside this process (a CLI command), and
+/// the `synchronous` level of the commit mode.
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas {
+    synchronous: &'static str,
+}
 
 impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         if let DbConnection::Sqlite(sqlite) = conn {
             sqlite
-                .batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                .batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                      PRAGMA cache_size = -32768;",
-                )
+                    self.synchronous
+                ))
                 .map_err(r2d2::Error::QueryError)?;
         }
         Ok(())
     }
 }
 
+/// How often a write that failed transiently (deadlock, serialization failure, lost
+/// connection …) is run again before the client gets 503, and the first pause between.
+const WRITE_ATTEMPTS: u32 = 3;
+const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(20);
+
 #[derive(Clone)]
 pub struct Db {
     reader: Pool,
     writer: Pool,
     backend: Backend,
+    /// SQLite in group-commit mode: the shared fsync every write waits for.
+    group_sync: Option<GroupSync>,
 }
 
 impl std::fmt::Debug for Db {
@@ -103,15 +120,23 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    /// Opens the pools (creating the SQLite file and its directory when needed).
-    pub fn connect(location: &DatabaseLocation, pool_size: u32) -> anyhow::Result<Db> {
+    /// Opens the pools (creating the SQLite file and its directory when needed). The
+    /// commit mode only matters on SQLite; PostgreSQL commits synchronously (its own
+    /// group commit) unless the server is configured otherwise.
+    pub fn connect(
+        location: &DatabaseLocation,
+        pool_size: u32,
+        commit_mode: CommitMode,
+    ) -> anyhow::Result<Db> {
         let manager = ConnectionManager {
             location: location.clone(),
         };
         let builder = || {
             r2d2::Pool::builder()
                 .connection_timeout(Duration::from_secs(10))
-                .connection_customizer(Box::new(SqlitePragmas))
+                .connection_customizer(Box::new(SqlitePragmas {
+                    synchronous: commit_mode.synchronous_pragma(),
+                }))
         };
         match location {
             DatabaseLocation::SqliteFile(path) => {
@@ -124,6 +149,7 @@ impl Db {
                     reader,
                     writer,
                     backend: Backend::Sqlite,
+                    group_sync: (commit_mode == CommitMode::Group).then(|| GroupSync::new(path)),
                 })
             }
             DatabaseLocation::Postgres(_) => {
@@ -132,6 +158,7 @@ impl Db {
                     reader: pool.clone(),
                     writer: pool,
                     backend: Backend::Postgres,
+                    group_sync: None,
                 })
             }
         }
@@ -167,16 +194,54 @@ impl Db {
     }
 
     /// Runs work in one transaction on the writer: all of it commits or none of it does.
-    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// A transient failure (deadlock, serialization failure, lost connection, I/O error)
+    /// runs the whole work again, a bounded number of times, before the client gets 503;
+    /// that is why `work` may be called more than once. `Ok` means committed and, on
+    /// SQLite, on disk.
+    pub async fn write<T, F>(&self, mut work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.writer.clone();
+        let group_sync = self.group_sync.clone();
         actix_web::web::block(move || {
-            let mut pooled = pool.get().map_err(ApiError::unavailable)?;
-            let conn: &mut DbConnection = &mut pooled;
-            conn.transaction(work)
+            let mut pause = FIRST_RETRY_PAUSE;
+            let mut attempt = 1;
+            loop {
+                let (outcome, ticket, broken) = {
+                    let mut pooled = pool.get().map_err(ApiError::unavailable)?;
+                    let conn: &mut DbConnection = &mut pooled;
+                    let outcome = conn.transaction(|conn| work(conn));
+                    // Taken before the writer is released: the commit is in the WAL.
+                    let ticket = match (&outcome, &group_sync) {
+                        (Ok(_), Some(sync)) => Some(sync.committed()),
+                        _ => None,
+                    };
+                    (outcome, ticket, conn.is_broken())
+                };
+                match outcome {
+                    Ok(value) => {
+                        if let (Some(sync), Some(ticket)) = (&group_sync, ticket) {
+                            sync.wait(ticket);
+                        }
+                        return Ok(value);
+                    }
+                    // Only on a connection that is still sound: it rolled the transaction
+                    // back. On a broken one the commit may or may not have happened, so
+                    // the client resends under its idempotency key (or seq) instead.
+                    Err(error) if error.is_transient() && !broken && attempt < WRITE_ATTEMPTS => {
+                        tracing::warn!(
+                            attempt,
+                            "transient database failure; running the write again"
+                        );
+                        std::thread::sleep(pause);
+                        pause *= 4;
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
         })
         .await
         .map_err(ApiError::internal)?
@@ -200,10 +265,10 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
 }
 
-/// The current time as stored: UTC, microsecond precision on both backends.
+/// The current time as stored: UTC, microsecond precision on both backends (from the
+/// process's clock, `crate::clock`).
 pub fn now() -> chrono::NaiveDateTime {
-    use chrono::{SubsecRound, Utc};
-    Utc::now().naive_utc().trunc_subsecs(6)
+    crate::clock::now_utc()
 }
 
 /// A new UUIDv7 as the text both backends store.

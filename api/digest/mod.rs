@@ -22,12 +22,8 @@ use crate::problem::ApiError;
 use crate::schema::{areas, users};
 use crate::targets::Indicator;
 
-/// Vietnam has one time zone, UTC+7, without daylight saving.
-const VIETNAM_OFFSET_HOURS: i64 = 7;
-
-pub fn vietnam_now() -> NaiveDateTime {
-    now() + chrono::Duration::hours(VIETNAM_OFFSET_HOURS)
-}
+/// The ward's wall-clock time: the schedule is in the service's time zone.
+pub use crate::clock::local_now as vietnam_now;
 
 /// The day of this week's digest, if its time has come (`at` is Vietnam time).
 pub fn due_week(at: NaiveDateTime, schedule: (Weekday, chrono::NaiveTime)) -> Option<NaiveDate> {

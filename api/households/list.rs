@@ -104,7 +104,7 @@ pub async fn list_households(
                         .or(households::last_visited_on.lt(since)),
                 );
             }
-            if let Some(after) = after {
+            if let Some(after) = after.clone() {
                 select = select.filter(households::id.gt(after));
             }
             let rows: Vec<Household> = select.load(conn)?;

@@ -1,8 +1,18 @@
 //! `Idempotency-Key` for creating POSTs: a client that lost the answer to a request sends it
 //! again with the same key and gets the stored answer instead of creating twice. The same
 //! key with a different request is refused (422); a key whose first request is still being
-//! answered gets 409. Keys belong to the signed-in user and live 24 hours, in the database
-//! so that every API node sees them. Answers of 5xx, 426 and 429 are not kept: the client may retry.
+//! answered gets 409 with `Retry-After`. Keys belong to the signed-in user and live 24
+//! hours, in the database so that every API node sees them. Answers of 5xx, 426 and 429
+//! are not kept: the client may retry.
+//!
+//! "In progress" is a short lease held by the node running the request, renewed while it
+//! runs: if the node dies, the lease lapses within `LEASE` and the next resend is run
+//! (and a node that starts again releases its predecessor's leases at once). A key is
+//! therefore never refused for longer than its first request really runs. The window left
+//! open: a node killed after the request's own transaction committed but before its
+//! answer was stored runs a resend again. The sync push is safe there (its `seq`
+//! numbers make the second run answer `duplicate`), as is every create that carries a
+//! client-made id (`id-taken`); a REST create with a server-made id could be made twice.
 //!
 //! A middleware outside the problem renderer, so what it stores and replays is exactly the
 //! answer the client got.
@@ -29,6 +39,9 @@ pub const HEADER: &str = "idempotency-key";
 /// Replayed answers say so.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const LIFETIME_HOURS: i64 = 24;
+/// How long an "in progress" mark holds without renewal, and how often it is renewed.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(10);
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 const REPLAYED_HEADERS: [&str; 2] = ["location", "etag"];
 
 #[derive(Queryable, Selectable)]
@@ -40,6 +53,7 @@ struct KeyRow {
     response_body: Option<String>,
     response_headers: Option<String>,
     created_at: chrono::NaiveDateTime,
+    lease_until: Option<chrono::NaiveDateTime>,
 }
 
 /// A stored answer, as plain data (it crosses to the blocking pool and back).
@@ -107,11 +121,17 @@ pub async fn middleware(
         .collect();
     req.set_payload(Payload::from(body));
 
+    let node = state.node.clone();
     let claim = {
-        let (user_id, key, request_hash) = (user_id.clone(), key.clone(), request_hash.clone());
+        let (user_id, key, request_hash, node) = (
+            user_id.clone(),
+            key.clone(),
+            request_hash.clone(),
+            node.clone(),
+        );
         state
             .db
-            .write(move |conn| claim(conn, &user_id, &key, &request_hash))
+            .write(move |conn| claim(conn, &user_id, &key, &request_hash, &node))
             .await
     };
     match claim {
@@ -121,7 +141,22 @@ pub async fn middleware(
         Ok(Claim::New) => {}
     }
 
-    let res = next.call(req).await?.map_into_boxed_body();
+    let res = {
+        let answer = next.call(req);
+        futures_util::pin_mut!(answer);
+        loop {
+            tokio::select! {
+                res = &mut answer => break res?.map_into_boxed_body(),
+                () = actix_web::rt::time::sleep(RENEW_EVERY) => {
+                    let (user_id, key, node) = (user_id.clone(), key.clone(), node.clone());
+                    let renewed = state.db.write(move |conn| renew(conn, &user_id, &key, &node)).await;
+                    if let Err(error) = renewed {
+                        tracing::warn!(%error, "idempotency lease not renewed");
+                    }
+                }
+            }
+        }
+    };
     let status = res.status();
     let (req, response) = res.into_parts();
     let (head, body) = response.into_parts();
@@ -154,8 +189,8 @@ pub async fn middleware(
                         &user_id,
                         &key,
                         status,
-                        content_type,
-                        stored_body,
+                        content_type.clone(),
+                        stored_body.clone(),
                         &kept_headers,
                     )
                 }
@@ -174,8 +209,10 @@ fn claim(
     user_id: &str,
     key: &str,
     request_hash: &str,
+    node: &str,
 ) -> Result<Claim, ApiError> {
     let at = now();
+    let lease_until = at + lease();
     let existing: Option<KeyRow> = idempotency_keys::table
         .find((user_id, key))
         .select(KeyRow::as_select())
@@ -186,16 +223,38 @@ fn claim(
             forget(conn, user_id, key)?;
         } else if row.request_hash != request_hash {
             return Ok(Claim::Refused(ProblemCode::IdempotencyKeyReused.into()));
+        } else if let Some(status) = row.status {
+            return Ok(Claim::Replay(Stored {
+                status,
+                content_type: row.content_type,
+                body: row.response_body,
+                headers: row.response_headers,
+            }));
         } else {
-            return Ok(match row.status {
-                None => Claim::Refused(ProblemCode::IdempotencyKeyInProgress.into()),
-                Some(status) => Claim::Replay(Stored {
-                    status,
-                    content_type: row.content_type,
-                    body: row.response_body,
-                    headers: row.response_headers,
-                }),
-            });
+            // In progress. A lapsed lease means its node died: take it over, unless
+            // another resend just did (the conditional update decides between them).
+            let lapsed = row.lease_until.is_none_or(|until| until <= at);
+            if lapsed {
+                let taken = diesel::update(
+                    idempotency_keys::table
+                        .find((user_id, key))
+                        .filter(idempotency_keys::status.is_null())
+                        .filter(
+                            idempotency_keys::lease_until
+                                .is_null()
+                                .or(idempotency_keys::lease_until.le(at)),
+                        ),
+                )
+                .set((
+                    idempotency_keys::lease_until.eq(Some(lease_until)),
+                    idempotency_keys::holder.eq(Some(node)),
+                ))
+                .execute(conn)?;
+                if taken == 1 {
+                    return Ok(Claim::New);
+                }
+            }
+            return Ok(Claim::Refused(in_progress(row.lease_until, at)));
         }
     }
     // Inserted in a savepoint: a concurrent first request with the same key wins the
@@ -207,6 +266,8 @@ fn claim(
                 idempotency_keys::key.eq(key),
                 idempotency_keys::request_hash.eq(request_hash),
                 idempotency_keys::created_at.eq(at),
+                idempotency_keys::lease_until.eq(Some(lease_until)),
+                idempotency_keys::holder.eq(Some(node)),
             ))
             .execute(conn)
     });
@@ -215,9 +276,48 @@ fn claim(
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => Ok(Claim::Refused(ProblemCode::IdempotencyKeyInProgress.into())),
+        )) => Ok(Claim::Refused(in_progress(Some(lease_until), at))),
         Err(other) => Err(other.into()),
     }
+}
+
+fn lease() -> Duration {
+    Duration::from_std(LEASE).unwrap_or_else(|_| Duration::seconds(10))
+}
+
+/// 409, with the time until the lease lapses at the latest.
+fn in_progress(lease_until: Option<chrono::NaiveDateTime>, at: chrono::NaiveDateTime) -> ApiError {
+    let wait = lease_until
+        .map(|until| (until - at).num_seconds() + 1)
+        .unwrap_or(1)
+        .clamp(1, LEASE.as_secs() as i64);
+    ApiError::from(ProblemCode::IdempotencyKeyInProgress)
+        .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
+}
+
+/// Keeps the lease of a request that is still running.
+fn renew(conn: &mut DbConnection, user_id: &str, key: &str, node: &str) -> Result<(), ApiError> {
+    diesel::update(
+        idempotency_keys::table
+            .find((user_id, key))
+            .filter(idempotency_keys::status.is_null())
+            .filter(idempotency_keys::holder.eq(node)),
+    )
+    .set(idempotency_keys::lease_until.eq(Some(now() + lease())))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// At start-up: the leases this node held before it stopped belong to requests that no
+/// longer run; their resends are answered at once.
+pub fn release_leases_of(conn: &mut DbConnection, node: &str) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::status.is_null())
+            .filter(idempotency_keys::holder.eq(node)),
+    )
+    .set(idempotency_keys::lease_until.eq(None::<chrono::NaiveDateTime>))
+    .execute(conn)?)
 }
 
 /// Answers that say "not now" are not kept: after an upgrade (426), a pause (429) or a

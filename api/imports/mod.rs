@@ -162,7 +162,7 @@ pub async fn import_households(
             conn,
             &area,
             &rows,
-            problems,
+            problems.clone(),
             query.dry_run,
             &key,
             &actor,

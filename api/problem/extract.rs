@@ -106,6 +106,18 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
     value: &serde_json::Value,
     prefix: &str,
 ) -> Result<T, ApiError> {
+    // PostgreSQL refuses a NUL in text; refused here, it is the mutation's own fault (a
+    // rejection), not a database failure that a resend could get past.
+    if let Some(pointer) = first_nul(value, String::new()) {
+        return Err(ApiError::invalid_field(
+            &format!("{prefix}{pointer}"),
+            "nul-character",
+            Text::new(
+                "Không được chứa ký tự NUL (\\u0000)",
+                "Must not contain the NUL character (\\u0000)",
+            ),
+        ));
+    }
     let parsed: T = serde_path_to_error::deserialize(value)
         .map_err(|error| data_error(json_pointer(error.path()), &error.inner().to_string()))
         .and_then(|v: T| {
@@ -120,6 +132,27 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
             error
         })?;
     Ok(parsed)
+}
+
+/// The pointer of the first string (or member name) holding a NUL character.
+fn first_nul(value: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then_some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| first_nul(item, format!("{at}/{i}"))),
+        Value::Object(members) => members.iter().find_map(|(name, item)| {
+            let here = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+            if name.contains('\0') {
+                Some(here)
+            } else {
+                first_nul(item, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Syntax errors are 400 `malformed-json`; a well-formed body of the wrong shape is 422

@@ -261,10 +261,23 @@ impl ApiError {
         ProblemCode::InternalError.into()
     }
 
-    /// 503 (the database or another dependency is not answering); logged.
+    /// 503 with `Retry-After` (the database or another dependency failed in a way that
+    /// may pass); logged. Nothing of the request was committed.
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::error!(cause = %cause, "dependency unavailable");
-        ProblemCode::ServiceUnavailable.into()
+        ApiError::from(ProblemCode::ServiceUnavailable)
+            .with_header(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS))
+    }
+
+    /// A failure of the server, not of the request (5xx): a sync push never turns it
+    /// into a per-mutation answer, it fails the whole push so the phone sends it again.
+    pub fn is_server_fault(&self) -> bool {
+        self.code.status().is_server_error()
+    }
+
+    /// A transient failure worth trying again at once (inside `Db::write`).
+    pub fn is_transient(&self) -> bool {
+        self.code == ProblemCode::ServiceUnavailable
     }
 
     pub fn unauthorized(code: ProblemCode) -> Self {
@@ -329,18 +342,46 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Seconds a client is told to wait after a 503 before it sends the same request again.
+pub const RETRY_AFTER_SECS: u32 = 2;
+
 impl From<diesel::result::Error> for ApiError {
+    /// A database failure is either permanent — the same request would fail the same way
+    /// (a row that is not there, a rule the schema enforces) — or transient: anything that
+    /// could succeed when tried again (a lost or cancelled connection, a statement or lock
+    /// timeout, a deadlock or serialization failure, an I/O error or a full disk, a commit
+    /// that did not go through). Transient failures are 503 with `Retry-After`, and
+    /// `Db::write` retries them a few times before answering. Nothing transient may ever
+    /// become a permanent answer such as a rejected sync mutation.
+    ///
+    /// Neither backend's driver names every transient condition (diesel reports a
+    /// cancelled query, a deadlock or SQLite's I/O error as `Unknown`), so the
+    /// classification is by exclusion: only the kinds known to be deterministic are
+    /// permanent. A unique violation counts as transient: the handlers check uniqueness
+    /// before inserting, so one only reaches here when a concurrent writer won a race,
+    /// and a retry then gets the deterministic answer (taken id, duplicate).
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => ProblemCode::NotFound.into(),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                ApiError::unavailable(error)
-            }
-            Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => {
-                ApiError::unavailable(error)
-            }
-            other => ApiError::internal(other),
+            Error::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation
+                | DatabaseErrorKind::NotNullViolation
+                | DatabaseErrorKind::CheckViolation
+                | DatabaseErrorKind::RestrictViolation
+                | DatabaseErrorKind::ExclusionViolation,
+                _,
+            )
+            | Error::InvalidCString(_)
+            | Error::DeserializationError(_)
+            | Error::SerializationError(_)
+            | Error::QueryBuilderError(_)
+            | Error::RollbackTransaction
+            | Error::AlreadyInTransaction => ApiError::internal(error),
+            // SQLite rolls a whole transaction back by itself on some errors (a full disk,
+            // an I/O error); diesel then finds no transaction to release or roll back.
+            // Nothing of it was committed: transient, like the error that caused it.
+            transient => ApiError::unavailable(transient),
         }
     }
 }

@@ -177,7 +177,7 @@ pub async fn list_residents(
             if let Some(broadband) = query.broadband {
                 select = select.filter(households::broadband.eq(broadband.as_str()));
             }
-            if let Some(after) = after {
+            if let Some(after) = after.clone() {
                 select = select.filter(residents::id.gt(after));
             }
             let rows: Vec<Resident> = select.load(conn)?;

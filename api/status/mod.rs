@@ -124,10 +124,8 @@ impl TryFrom<StatusEventRow> for StatusEventResponse {
     }
 }
 
-/// The server's today (UTC): events cannot be dated after it.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
+/// The ward's today (`crate::clock`): events cannot be dated after it.
+pub use crate::clock::today;
 
 fn field(pointer: String, code: &str, vi: &'static str, en: &'static str) -> FieldError {
     FieldError {

@@ -3,7 +3,11 @@
 //! rejected alone; the device's `last_seq` and every result are stored in the same
 //! transaction as the changes. A mutation numbered at or below `last_seq` is a duplicate;
 //! one beyond `last_seq + 1` is rejected with the expected number (`seq-gap`); a rejected
-//! one still advances `last_seq`, so one bad item never blocks the queue.
+//! one still advances `last_seq`, so one bad item never blocks the queue. Only a
+//! permanent failure (the mutation itself is wrong, out of scope or in conflict) is a
+//! per-mutation answer; a failure of the server (database, disk, connection) fails the
+//! whole push with 503 and commits nothing, because the phone deletes whatever it is
+//! told was taken or rejected.
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -160,10 +164,8 @@ pub struct PushResponse {
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Every mutation has a result", body = PushResponse),
+        (status = 200, description = "Every mutation has a result; every change is committed (and on disk)", body = PushResponse),
         (status = 403, description = "Officials do not sync, or the device belongs to another user (`forbidden`, `device-not-yours`)",
-            body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A push with this Idempotency-Key is still running (`idempotency-key-in-progress`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many mutations or too many bytes (`sync-batch-too-large`, `payload-too-large`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -204,14 +206,14 @@ pub async fn sync_push(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| DateTime::parse_from_rfc3339(v.trim()).ok())
             .map_or(Duration::zero(), |sent| {
-                clock_offset(sent.with_timezone(&Utc), Utc::now())
+                clock_offset(sent.with_timezone(&Utc), crate::clock::clock().now())
             }),
         device_id: request.device_id.to_string(),
         lang,
     };
     let response = state
         .db
-        .write(move |conn| push(conn, context, &version.0, request))
+        .write(move |conn| push(conn, &context, &version.0, &request))
         .await?;
     Ok(HttpResponse::Ok().json(response))
 }
@@ -238,9 +240,9 @@ pub fn clock_offset(phone_now: DateTime<Utc>, server_now: DateTime<Utc>) -> Dura
 
 fn push(
     conn: &mut DbConnection,
-    context: Context,
+    context: &Context,
     app_version: &str,
-    request: PushRequest,
+    request: &PushRequest,
 ) -> Result<PushResponse, ApiError> {
     let device = device::claim(
         conn,
@@ -253,7 +255,7 @@ fn push(
     for (index, mutation) in request.mutations.iter().enumerate() {
         let pointer = format!("/mutations/{index}");
         let result = if mutation.seq <= last_seq {
-            duplicate_of(conn, &context, mutation)?
+            duplicate_of(conn, context, mutation)?
         } else if mutation.seq != last_seq + 1 {
             MutationResult {
                 expected_seq: Some(last_seq + 1),
@@ -264,20 +266,23 @@ fn push(
                         format!("Cần gửi thay đổi số {} trước", last_seq + 1),
                         format!("Mutation {} must be sent first", last_seq + 1),
                     ))),
-                    &context,
+                    context,
                 )
             }
         } else {
             // A savepoint per mutation: a failure undoes this mutation only.
             let applied = conn.transaction(|conn| {
-                apply(conn, &context, mutation, &format!("{pointer}/data"))
+                apply(conn, context, mutation, &format!("{pointer}/data"))
                     .map_err(|e| under(e, &pointer))
             });
             let result = match applied {
-                Ok(done) => done.into_result(mutation, &context),
-                Err(error) => outcome(mutation, SyncResult::Rejected, Some(error), &context),
+                Ok(done) => done.into_result(mutation, context),
+                // The server failed, not the mutation: the whole push fails (503/500),
+                // nothing is kept and `last_seq` stays, so the phone sends it again.
+                Err(error) if error.is_server_fault() => return Err(error),
+                Err(error) => outcome(mutation, SyncResult::Rejected, Some(error), context),
             };
-            remember(conn, &context, mutation, &result)?;
+            remember(conn, context, mutation, &result)?;
             last_seq = mutation.seq;
             result
         };

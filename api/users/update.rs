@@ -122,6 +122,7 @@ pub async fn update_user(
             let active = request.active.unwrap_or(current.active);
             let new_name = request
                 .name
+                .as_deref()
                 .map(|n| n.trim().to_owned())
                 .unwrap_or(current.name.clone());
             let new_language = request

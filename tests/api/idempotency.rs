@@ -68,6 +68,9 @@ async fn a_key_still_being_answered_gets_409_and_a_bad_key_400() {
                 idempotency_keys::key.eq("in-flight"),
                 idempotency_keys::request_hash.eq("whatever"),
                 idempotency_keys::created_at.eq(eid_adoption::db::now()),
+                idempotency_keys::lease_until
+                    .eq(eid_adoption::db::now() + chrono::Duration::seconds(8)),
+                idempotency_keys::holder.eq("a node that is still running it"),
             ))
             .execute(conn)
             .unwrap()
@@ -95,10 +98,75 @@ async fn a_key_still_being_answered_gets_409_and_a_bad_key_400() {
     let busy = app.send(request("in-flight")).await;
     assert_eq!(busy.status, 409);
     assert_eq!(busy.problem_code(), "idempotency-key-in-progress");
+    let wait: u64 = busy.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=10).contains(&wait), "at most the lease left: {wait}");
     let too_long = app.send(request(&"k".repeat(300))).await;
     assert_eq!(too_long.status, 400);
     assert_eq!(too_long.problem_code(), "invalid-idempotency-key");
     assert_eq!(household_count(&app), 0);
+}
+
+#[actix_web::test]
+async fn a_key_whose_request_was_cut_off_by_a_crash_is_answered_at_once_on_resend() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let body = json!({"area_id": world.n1, "address": "Số 1", "head_name": "Chủ hộ"});
+    let hash = request_hash_of(&app, &body);
+    // Two marks left by requests that never finished: one whose lease lapsed (its node
+    // died), one held by a node that has started again since.
+    app.with_db(|conn| {
+        for (key, lease, holder) in [
+            (
+                "lapsed",
+                chrono::Duration::seconds(-1),
+                "dead-node 10.0.0.1:8080",
+            ),
+            (
+                "restarted",
+                chrono::Duration::seconds(9),
+                "this-node 10.0.0.2:8080",
+            ),
+        ] {
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::user_id.eq(&world.head),
+                    idempotency_keys::key.eq(key),
+                    idempotency_keys::request_hash.eq(&hash),
+                    idempotency_keys::created_at.eq(eid_adoption::db::now()),
+                    idempotency_keys::lease_until.eq(eid_adoption::db::now() + lease),
+                    idempotency_keys::holder.eq(holder),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        let released =
+            eid_adoption::idempotency::release_leases_of(conn, "this-node 10.0.0.2:8080").unwrap();
+        assert_eq!(released, 1, "only the restarted node's own lease");
+    });
+    let send = |key: &'static str| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/households"))
+                .bearer_auth(&head)
+                .header("Idempotency-Key", key)
+                .json(&body),
+        )
+    };
+    let lapsed = send("lapsed").await;
+    assert_eq!(lapsed.status, 201, "{}", lapsed.text);
+    let restarted = send("restarted").await;
+    assert_eq!(restarted.status, 201, "{}", restarted.text);
+    let replayed = send("lapsed").await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let in_progress: i64 = app.with_db(|conn| {
+        idempotency_keys::table
+            .filter(idempotency_keys::status.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(in_progress, 0);
 }
 
 /// The hash the server computes for a POST of `body` to `/api/v1/households`.

@@ -13,6 +13,7 @@ mod dashboard;
 mod digest;
 mod duplicates;
 mod errors;
+mod faults;
 mod helpers;
 mod households;
 mod idempotency;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{TestApp, World, HEAD, VOLUNTEER, WARD_ADMIN};
 use crate::phone::{Phone, APP_VERSION};
 
-fn is_postgres() -> bool {
+pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
@@ -47,7 +47,7 @@ fn applied(answer: &crate::helpers::TestResponse) -> usize {
         .count()
 }
 
-fn household_data(world: &World, address: &str) -> Value {
+pub fn household_data(world: &World, address: &str) -> Value {
     json!({"area_id": world.n1, "address": address, "head_name": "Lê Thị Cúc"})
 }
 

@@ -152,7 +152,7 @@ fn timed<T>(runs: usize, mut work: impl FnMut() -> T) -> (Duration, T) {
 }
 
 fn bench(label: &str, location: DatabaseLocation, districts: usize) {
-    let db = Db::connect(&location, 2).expect("database");
+    let db = Db::connect(&location, 2, eid_adoption::db::CommitMode::Each).expect("database");
     db.run_migrations().expect("migrations");
     let mut conn = db.writer_connection().expect("connection");
     let conn = &mut *conn;

@@ -46,7 +46,7 @@ fn register(rows: usize) -> String {
 }
 
 fn bench(label: &str, location: DatabaseLocation) {
-    let db = Db::connect(&location, 2).expect("database");
+    let db = Db::connect(&location, 2, eid_adoption::db::CommitMode::Each).expect("database");
     db.run_migrations().expect("migrations");
     let mut conn = db.writer_connection().expect("connection");
     let area = insert_area(
