@@ -127,7 +127,8 @@ pub fn record(
         &request.events,
         "/events",
     )?;
-    let visited_on = request.visited_at.date_naive();
+    // The ward's calendar day of the visit, not its UTC date.
+    let visited_on = crate::clock::clock().day_of(request.visited_at);
     if household
         .last_visited_on
         .is_none_or(|last| last < visited_on)

@@ -7,6 +7,7 @@ mod areas;
 mod audit;
 mod auth;
 mod browser;
+mod calendar;
 mod cli;
 mod contract;
 mod dashboard;

@@ -63,8 +63,9 @@ impl<'a> Phone<'a> {
         chrono::Utc::now() + self.clock_error
     }
 
+    /// The phone's today: a day of the ward's calendar (Vietnam), as the app shows it.
     pub fn today(&self) -> String {
-        self.now().date_naive().to_string()
+        eid_adoption::clock::clock().day_of(self.now()).to_string()
     }
 
     /// Queues a mutation with the next number; returns the number.

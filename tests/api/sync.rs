@@ -793,32 +793,7 @@ async fn the_same_batch_pushed_to_two_server_processes_at_once_applies_once() {
     }
     let app = TestApp::spawn().await;
     let world = app.seed_world();
-    let port = crate::cli::free_port();
-    let mut command = crate::cli::binary();
-    command
-        .env("DATABASE_URL", &app.settings.database_url)
-        .env("EID_WORKERS", "2")
-        .env("EID_DIGEST_SCHEDULE", "off")
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let _second = crate::cli::Killed(command.spawn().unwrap());
-    let second_base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..100 {
-        if app
-            .client
-            .get(format!("{second_base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            up = true;
-            break;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the second server did not come up");
+    let (_second, second_base) = crate::cli::serve_binary(&app, &[]).await;
     let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
     let household = phone.create("household", household_data(&world, "Số 21 hai máy chủ"));
     for _ in 0..20 {

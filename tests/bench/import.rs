@@ -67,12 +67,8 @@ fn bench(label: &str, location: DatabaseLocation) {
     let actor = Actor::default();
 
     let started = Instant::now();
-    let (rows, problems) = parse(
-        Format::Csv,
-        file.as_bytes(),
-        chrono::Utc::now().date_naive(),
-    )
-    .expect("parse");
+    let (rows, problems) =
+        parse(Format::Csv, file.as_bytes(), eid_adoption::clock::today()).expect("parse");
     let parsed = started.elapsed();
     assert!(problems.is_empty(), "{problems:?}");
 

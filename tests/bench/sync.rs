@@ -109,7 +109,7 @@ fn seed(state: &AppState) -> &'static str {
     let (rows, problems) = parse(
         Format::Csv,
         register().as_bytes(),
-        chrono::Utc::now().date_naive(),
+        eid_adoption::clock::today(),
     )
     .expect("parse");
     assert!(problems.is_empty(), "{problems:?}");
@@ -270,7 +270,7 @@ async fn bench(label: &str, database_url: &str) {
             )
         })
         .collect();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = eid_adoption::clock::today().to_string();
     let now = chrono::Utc::now().to_rfc3339();
     let mutations: Vec<Value> = residents
         .iter()
