@@ -40,9 +40,12 @@ pub struct EventInput {
     pub value: String,
     /// The date it became true (not in the future).
     pub effective_on: NaiveDate,
-    /// Digital signature: the certificate's issue date (default: `effective_on`).
+    /// Digital signature: the certificate's issue date (default: `effective_on`). It is the
+    /// day the certificate starts to count, and is stored as the event's `effective_on`
+    /// too: a certificate counts from `issued_on` through `expires_on`, both included.
     pub issued_on: Option<NaiveDate>,
-    /// Digital signature: the certificate's expiry date (required for `digital`).
+    /// Digital signature: the certificate's expiry date (required for `digital`); it still
+    /// counts on that day, not the day after.
     pub expires_on: Option<NaiveDate>,
     /// A head's or administrator's correction of the e-ID level.
     #[serde(default)]
@@ -169,9 +172,14 @@ pub fn check_events(
                 "The date cannot be in the future",
             ));
         }
-        if event.effective_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default() {
+        if became_true_on(event) < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default() {
+            let member = if became_true_on(event) == event.effective_on {
+                "effective_on"
+            } else {
+                "issued_on"
+            };
             errors.push(field(
-                at("effective_on"),
+                at(member),
                 "date-too-early",
                 "Ngày quá xa trong quá khứ",
                 "The date is too far in the past",
@@ -300,6 +308,19 @@ pub fn insert_event_row(
     Ok(())
 }
 
+/// The day an event's fact became true. A digital certificate holds from the day it was
+/// issued, whatever day the volunteer saw it: its `issued_on` (when given) is its
+/// `effective_on`, so it counts from `issued_on` through `expires_on`, both included, in
+/// the figures, the recount and the derived status alike.
+pub fn became_true_on(event: &EventInput) -> NaiveDate {
+    let digital =
+        event.kind == EventKind::Signature && event.value == SignatureKind::Digital.as_str();
+    match event.issued_on {
+        Some(issued) if digital => issued,
+        _ => event.effective_on,
+    }
+}
+
 /// Inserts checked events (with the visit they came from) and refreshes what they change.
 pub fn insert_events(
     conn: &mut DbConnection,
@@ -332,8 +353,8 @@ pub fn insert_events(
             &Event {
                 kind: event.kind,
                 value: event.value.clone(),
-                effective_on: event.effective_on,
-                issued_on: digital.then(|| event.issued_on.unwrap_or(event.effective_on)),
+                effective_on: became_true_on(event),
+                issued_on: digital.then(|| became_true_on(event)),
                 expires_on: event.expires_on,
                 correction: event.correction,
                 received_at: received,

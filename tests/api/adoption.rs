@@ -585,3 +585,53 @@ async fn every_adoption_endpoint_keeps_to_the_scope_and_refuses_bad_input() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_digital_certificate_counts_from_its_issue_day_through_its_expiry_day_whatever_day_it_was_seen(
+) {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let home = adults_with_eid_on(&app, &admin, &world.n1, &[None]).await;
+    let residents = app
+        .get(
+            &format!("/api/v1/residents?household_id={home}"),
+            Some(&admin),
+        )
+        .await;
+    let person = residents.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Seen by a volunteer today; issued 30 days ago; expired 10 days ago.
+    record(
+        &app,
+        &admin,
+        &home,
+        json!([{"kind": "signature", "resident_id": person, "value": "digital",
+                "effective_on": days_ago(0), "issued_on": days_ago(30), "expires_on": days_ago(10)}]),
+    )
+    .await;
+    let official = app.token_for(OFFICIAL).await;
+    for (day, counts) in [(31, 0), (30, 1), (20, 1), (10, 1), (9, 0), (0, 0)] {
+        let body = figures(&app, &official, &world.n1, &days_ago(day)).await;
+        assert_eq!(
+            indicator(&body, "signature")["count"],
+            counts,
+            "{day} days ago"
+        );
+    }
+    let history = app
+        .get(
+            &format!("/api/v1/residents/{person}/status-events"),
+            Some(&admin),
+        )
+        .await;
+    let event = &history.body["items"][0];
+    assert_eq!(event["issued_on"], days_ago(30));
+    assert_eq!(
+        event["effective_on"],
+        days_ago(30),
+        "the certificate's day is its issue day"
+    );
+}
