@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::cli::serve_binary;
-use crate::helpers::{TestApp, World, HEAD, OFFICIAL, VOLUNTEER};
+use crate::helpers::{ServedBinary, TestApp, World, HEAD, OFFICIAL, VOLUNTEER};
 
 /// A household of N1 with one adult, made by the head through the test's own server.
 async fn household_with_an_adult(app: &TestApp, world: &World) -> (String, String) {
@@ -76,7 +75,12 @@ async fn at_half_past_six_in_hanoi_a_record_dated_today_is_accepted_and_figures_
     let world = app.seed_world();
     let (household, resident) = household_with_an_adult(&app, &world).await;
     // 23:30 UTC on 6 December is 06:30 on 7 December in Vietnam.
-    let (_server, base) = serve_binary(&app, &[("EID_CLOCK_START", "2026-12-06T23:30:00Z")]).await;
+    let server = ServedBinary::start(
+        &app.settings.database_url,
+        &[("EID_CLOCK_START", "2026-12-06T23:30:00Z")],
+    )
+    .await;
+    let base = server.base.clone();
     let volunteer = app.token_for(VOLUNTEER).await;
 
     let today = visit(
@@ -164,7 +168,9 @@ async fn the_day_turns_at_midnight_in_vietnam_which_is_17_00_utc() {
         ("2026-12-06T16:59:00Z", "2026-12-06T16:58:00Z", false),
         ("2026-12-06T17:01:00Z", "2026-12-06T17:00:30Z", true),
     ] {
-        let (server, base) = serve_binary(&app, &[("EID_CLOCK_START", start)]).await;
+        let server =
+            ServedBinary::start(&app.settings.database_url, &[("EID_CLOCK_START", start)]).await;
+        let base = server.base.clone();
         let answer = visit(
             &app,
             &base,

@@ -132,43 +132,6 @@ pub fn free_port() -> u16 {
 
 pub struct Killed(pub std::process::Child);
 
-/// `eid-adoption serve` as its own process on the test's database, with extra settings;
-/// returns it (killed when dropped) and its base URL once `/healthz` answers.
-pub async fn serve_binary(app: &TestApp, extra: &[(&str, &str)]) -> (Killed, String) {
-    let port = free_port();
-    let mut command = binary();
-    command
-        .env("DATABASE_URL", &app.settings.database_url)
-        .env("EID_WORKERS", "2")
-        .env("EID_DIGEST_SCHEDULE", "off")
-        .envs(extra.iter().copied())
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let server = Killed(command.spawn().unwrap());
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if app
-            .client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (server, base);
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("eid-adoption serve did not come up");
-}
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[actix_web::test]
 async fn serve_demo_answers_every_demo_user_with_their_own_subtree() {
     // An empty database of the test's backend; the harness's own server is not used.

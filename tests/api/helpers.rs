@@ -539,3 +539,81 @@ impl World {
         }
     }
 }
+
+/// The real binary, `eid-adoption serve`, as a separate process on a database of the tests
+/// (the one of a `TestApp`): to kill it mid-request, or to run two processes on one
+/// database. Dropping it kills it (SIGKILL).
+pub struct ServedBinary {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    process: crate::cli::Killed,
+}
+
+impl ServedBinary {
+    /// Starts `serve` on a free port with the tests' secrets, the digest schedule off and
+    /// `extra` environment, and waits until `/healthz` answers (panics after 30 s, or if
+    /// the process exits first). Its output is dropped, or appended to the file named by
+    /// `EID_TEST_SERVER_LOG`.
+    pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServedBinary {
+        Self::start_on(crate::cli::free_port(), database_url, extra).await
+    }
+
+    /// The same on a given port: a server started again where it ran is the same node,
+    /// which releases the idempotency leases its killed predecessor held.
+    pub async fn start_on(port: u16, database_url: &str, extra: &[(&str, &str)]) -> ServedBinary {
+        let mut command = crate::cli::binary();
+        command
+            .env("DATABASE_URL", database_url)
+            .env("EID_DIGEST_SCHEDULE", "off")
+            .envs(extra.iter().copied())
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")]);
+        // `EID_TEST_SERVER_LOG=FILE` keeps what the processes print, for a failure's story.
+        match std::env::var("EID_TEST_SERVER_LOG") {
+            Ok(path) if !path.is_empty() => {
+                let log = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .expect("EID_TEST_SERVER_LOG");
+                command
+                    .stdout(log.try_clone().unwrap())
+                    .stderr(log)
+                    .env("RUST_LOG", "info");
+            }
+            _ => {
+                command
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+            }
+        }
+        let mut process = crate::cli::Killed(command.spawn().expect("run eid-adoption serve"));
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = process.0.try_wait() {
+                panic!("eid-adoption serve exited before answering: {status}");
+            }
+            let up = client
+                .get(format!("{base}/healthz"))
+                .timeout(std::time::Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if up {
+                return ServedBinary { base, process };
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "eid-adoption serve did not come up in 30 s"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever it was doing.
+    pub fn kill(mut self) {
+        let _ = self.process.0.kill();
+        let _ = self.process.0.wait();
+    }
+}

@@ -10,6 +10,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod contract;
+mod crash;
 mod dashboard;
 mod digest;
 mod duplicates;

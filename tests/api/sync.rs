@@ -793,7 +793,9 @@ async fn the_same_batch_pushed_to_two_server_processes_at_once_applies_once() {
     }
     let app = TestApp::spawn().await;
     let world = app.seed_world();
-    let (_second, second_base) = crate::cli::serve_binary(&app, &[]).await;
+    let second =
+        crate::helpers::ServedBinary::start(&app.settings.database_url, &[("EID_WORKERS", "2")])
+            .await;
     let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
     let household = phone.create("household", household_data(&world, "Số 21 hai máy chủ"));
     for _ in 0..20 {
@@ -801,7 +803,7 @@ async fn the_same_batch_pushed_to_two_server_processes_at_once_applies_once() {
     }
     let (key, body) = phone.next_batch();
     let mut other = Phone::sign_in(&app, VOLUNTEER).await;
-    other.base = second_base;
+    other.base = second.base.clone();
     other.device_id = phone.device_id.clone();
     other.access_token = phone.access_token.clone();
     let (key_a, key_b) = (format!("{key}-a"), format!("{key}-b"));
