@@ -132,7 +132,7 @@ pub struct AdoptionSettings {
     /// `EID_AGE_BANDS`: the first age of each band, ascending from 18 (default
     /// `18,30,45,60`: 18–29, 30–44, 45–59, 60+).
     pub age_bands: Vec<u32>,
-    /// `EID_DIGEST_SCHEDULE`: `mon 07:00` (weekday and local time, UTC+7) or `off`.
+    /// `EID_DIGEST_SCHEDULE`: `mon 07:00` (weekday and time in the service's time zone) or `off`.
     pub digest_schedule: Option<(chrono::Weekday, chrono::NaiveTime)>,
 }
 
