@@ -174,8 +174,9 @@ fn add_common_problems(operation: &mut Operation) {
     common.push(("500", "Internal error (`internal-error`)"));
     common.push((
         "503",
-        "A transient failure of the database or the machine (`service-unavailable`): nothing \
-         was committed; send the same request again (with the same `Idempotency-Key`) after \
+        "A transient failure of the database or the machine (`service-unavailable`): the \
+         request did not complete (only a connection lost during the commit itself can leave \
+         it done); send the same request again (with the same `Idempotency-Key`) after \
          `Retry-After` seconds",
     ));
     for (status, description) in common {

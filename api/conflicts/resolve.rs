@@ -86,7 +86,7 @@ pub async fn resolve_conflict(
                     find_resident(conn, &scope, &conflict.entity_id).map(|(r, _)| r.version)
                 }
             }
-            .map_err(|_| ApiError::from(ProblemCode::ConflictNotFound))?;
+            .map_err(|e| e.renamed_not_found(ProblemCode::ConflictNotFound))?;
             apply_patch(
                 conn,
                 &caller,

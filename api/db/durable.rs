@@ -63,6 +63,9 @@ struct Progress {
 #[derive(Clone)]
 pub struct GroupSync {
     wal: Arc<PathBuf>,
+    /// Opened at the first sync and kept: a writeback error is reported to the open files
+    /// of the WAL, and a file opened afresh for each sync could miss one.
+    file: Arc<std::sync::OnceLock<std::fs::File>>,
     progress: Arc<(Mutex<Progress>, Condvar)>,
 }
 
@@ -71,13 +74,22 @@ pub struct GroupSync {
 pub struct Ticket(u64);
 
 impl GroupSync {
+    /// `database` is the main file as SQLite itself names it (`PRAGMA database_list`,
+    /// symlinks resolved), so the WAL synced is the one SQLite writes.
     pub fn new(database: &std::path::Path) -> GroupSync {
         let mut wal = database.as_os_str().to_owned();
         wal.push("-wal");
         GroupSync {
             wal: Arc::new(PathBuf::from(wal)),
+            file: Arc::default(),
             progress: Arc::default(),
         }
+    }
+
+    /// Every commit made so far, as a ticket: a read waits for it so that nothing is shown
+    /// (or handed to a phone as a cursor) that a power cut could still take back.
+    pub fn latest(&self) -> Ticket {
+        Ticket(lock(&self.progress.0).committed)
     }
 
     /// Called right after a commit, while the writer connection is still held, so the
@@ -103,7 +115,7 @@ impl GroupSync {
             progress.syncing = true;
             let target = progress.committed;
             drop(progress);
-            let outcome = sync_file(&self.wal);
+            let outcome = self.sync_wal();
             if let Err(error) = outcome {
                 tracing::error!(%error, wal = %self.wal.display(),
                     "fsync of the SQLite WAL failed; stopping so that no answer claims data the disk may not have");
@@ -117,18 +129,25 @@ impl GroupSync {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+impl GroupSync {
+    /// fdatasync of the WAL. It exists: a commit was just made in WAL mode, and SQLite
+    /// removes the WAL only when the last connection closes, which the pools never do.
+    /// A missing WAL means the path is not SQLite's, and nothing would be synced: that is
+    /// an error, not a success.
+    fn sync_wal(&self) -> std::io::Result<()> {
+        let file = match self.file.get() {
+            Some(file) => file,
+            None => {
+                let opened = std::fs::File::open(&*self.wal)?;
+                self.file.get_or_init(|| opened)
+            }
+        };
+        file.sync_data()
+    }
 }
 
-/// fdatasync of the WAL. A missing WAL has nothing unsynced in it: SQLite only removes it
-/// after a checkpoint that synced the database file.
-fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
-    match std::fs::File::open(path) {
-        Ok(file) => file.sync_data(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

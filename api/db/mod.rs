@@ -145,11 +145,15 @@ impl Db {
                 }
                 let writer = builder().max_size(1).build(manager.clone())?;
                 let reader = builder().max_size(pool_size).build(manager)?;
+                let group_sync = match commit_mode {
+                    CommitMode::Group => Some(GroupSync::new(&wal_database_file(&writer)?)),
+                    _ => None,
+                };
                 Ok(Db {
                     reader,
                     writer,
                     backend: Backend::Sqlite,
-                    group_sync: (commit_mode == CommitMode::Group).then(|| GroupSync::new(path)),
+                    group_sync,
                 })
             }
             DatabaseLocation::Postgres(_) => {
@@ -178,16 +182,24 @@ impl Db {
         run_pending_migrations(&mut conn)
     }
 
-    /// Runs read-only work on a blocking thread.
+    /// Runs read-only work on a blocking thread. On SQLite with group commit the answer
+    /// waits until every commit made so far is on disk (at most one fsync, and no wait at
+    /// all when none is pending).
     pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.reader.clone();
+        let group_sync = self.group_sync.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().map_err(ApiError::unavailable)?;
-            work(&mut conn)
+            let read = work(&mut conn)?;
+            // What was read may include commits whose fsync is still running.
+            if let Some(sync) = &group_sync {
+                sync.wait(sync.latest());
+            }
+            Ok(read)
         })
         .await
         .map_err(ApiError::internal)?
@@ -246,6 +258,37 @@ impl Db {
         .await
         .map_err(ApiError::internal)?
     }
+}
+
+/// The main database file as SQLite names it (symlinks resolved), after checking that the
+/// connection really is in WAL mode: group commit syncs that file's WAL and nothing else.
+fn wal_database_file(writer: &Pool) -> anyhow::Result<std::path::PathBuf> {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct File {
+        #[diesel(sql_type = Text)]
+        file: String,
+    }
+    let mut conn = writer.get()?;
+    let DbConnection::Sqlite(sqlite) = &mut *conn else {
+        anyhow::bail!("group commit is for SQLite");
+    };
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(sqlite)?;
+    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "the SQLite database is in journal mode '{}', not WAL; group commit needs WAL",
+            mode.journal_mode
+        );
+    }
+    let file: File = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .get_result(sqlite)?;
+    Ok(std::path::PathBuf::from(file.file))
 }
 
 pub fn run_pending_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {

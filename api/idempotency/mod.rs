@@ -57,6 +57,7 @@ struct KeyRow {
 }
 
 /// A stored answer, as plain data (it crosses to the blocking pool and back).
+#[derive(Clone)]
 struct Stored {
     status: i32,
     content_type: Option<String>,
@@ -121,7 +122,9 @@ pub async fn middleware(
         .collect();
     req.set_payload(Payload::from(body));
 
-    let node = state.node.clone();
+    // The lease belongs to this request on this node ("node#request"): a request whose
+    // lease was taken over after it lapsed may neither renew it nor store its answer.
+    let node = format!("{}#{}", state.node, uuid::Uuid::new_v4());
     let claim = {
         let (user_id, key, request_hash, node) = (
             user_id.clone(),
@@ -175,24 +178,21 @@ pub async fn middleware(
                 .map(|v| ((*name).to_owned(), v.to_owned()))
         })
         .collect();
-    let stored_body = String::from_utf8(bytes.to_vec()).ok();
+    let answer = Stored {
+        status: i32::from(status.as_u16()),
+        content_type,
+        body: String::from_utf8(bytes.to_vec()).ok(),
+        headers: serde_json::to_string(&kept_headers).ok(),
+    };
     let outcome = {
         let (user_id, key) = (user_id.clone(), key.clone());
         state
             .db
             .write(move |conn| {
-                if !worth_keeping(status) || stored_body.is_none() {
-                    forget(conn, &user_id, &key)
+                if !worth_keeping(status) || answer.body.is_none() {
+                    release(conn, &user_id, &key, &node)
                 } else {
-                    remember(
-                        conn,
-                        &user_id,
-                        &key,
-                        status,
-                        content_type.clone(),
-                        stored_body.clone(),
-                        &kept_headers,
-                    )
+                    remember(conn, &user_id, &key, &node, answer.clone())
                 }
             })
             .await
@@ -296,25 +296,23 @@ fn in_progress(lease_until: Option<chrono::NaiveDateTime>, at: chrono::NaiveDate
 }
 
 /// Keeps the lease of a request that is still running.
-fn renew(conn: &mut DbConnection, user_id: &str, key: &str, node: &str) -> Result<(), ApiError> {
-    diesel::update(
-        idempotency_keys::table
-            .find((user_id, key))
-            .filter(idempotency_keys::status.is_null())
-            .filter(idempotency_keys::holder.eq(node)),
-    )
-    .set(idempotency_keys::lease_until.eq(Some(now() + lease())))
-    .execute(conn)?;
+fn renew(conn: &mut DbConnection, user_id: &str, key: &str, holder: &str) -> Result<(), ApiError> {
+    diesel::update(held(user_id, key, holder))
+        .set(idempotency_keys::lease_until.eq(Some(now() + lease())))
+        .execute(conn)?;
     Ok(())
 }
 
 /// At start-up: the leases this node held before it stopped belong to requests that no
 /// longer run; their resends are answered at once.
 pub fn release_leases_of(conn: &mut DbConnection, node: &str) -> Result<usize, ApiError> {
+    // Holders are "node#request": the node's own are those from "node#" up to "node$".
+    let (from, to) = (format!("{node}#"), format!("{node}$"));
     Ok(diesel::update(
         idempotency_keys::table
             .filter(idempotency_keys::status.is_null())
-            .filter(idempotency_keys::holder.eq(node)),
+            .filter(idempotency_keys::holder.ge(from))
+            .filter(idempotency_keys::holder.lt(to)),
     )
     .set(idempotency_keys::lease_until.eq(None::<chrono::NaiveDateTime>))
     .execute(conn)?)
@@ -359,17 +357,15 @@ fn remember(
     conn: &mut DbConnection,
     user_id: &str,
     key: &str,
-    status: StatusCode,
-    content_type: Option<String>,
-    body: Option<String>,
-    headers: &BTreeMap<String, String>,
+    holder: &str,
+    answer: Stored,
 ) -> Result<(), ApiError> {
-    diesel::update(idempotency_keys::table.find((user_id, key)))
+    diesel::update(held(user_id, key, holder))
         .set((
-            idempotency_keys::status.eq(Some(i32::from(status.as_u16()))),
-            idempotency_keys::content_type.eq(content_type),
-            idempotency_keys::response_body.eq(body),
-            idempotency_keys::response_headers.eq(serde_json::to_string(headers).ok()),
+            idempotency_keys::status.eq(Some(answer.status)),
+            idempotency_keys::content_type.eq(answer.content_type),
+            idempotency_keys::response_body.eq(answer.body),
+            idempotency_keys::response_headers.eq(answer.headers),
         ))
         .execute(conn)?;
     Ok(())
@@ -378,4 +374,31 @@ fn remember(
 fn forget(conn: &mut DbConnection, user_id: &str, key: &str) -> Result<(), ApiError> {
     diesel::delete(idempotency_keys::table.find((user_id, key))).execute(conn)?;
     Ok(())
+}
+
+/// An answer not worth keeping: the key is free again, if this request still holds it.
+fn release(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    holder: &str,
+) -> Result<(), ApiError> {
+    diesel::delete(held(user_id, key, holder)).execute(conn)?;
+    Ok(())
+}
+
+type Held<'a> = diesel::helper_types::Filter<
+    diesel::helper_types::Filter<
+        diesel::helper_types::Find<idempotency_keys::table, (&'a str, &'a str)>,
+        diesel::dsl::IsNull<idempotency_keys::status>,
+    >,
+    diesel::dsl::Eq<idempotency_keys::holder, &'a str>,
+>;
+
+/// The key's row while `holder` still holds its lease.
+fn held<'a>(user_id: &'a str, key: &'a str, holder: &'a str) -> Held<'a> {
+    idempotency_keys::table
+        .find((user_id, key))
+        .filter(idempotency_keys::status.is_null())
+        .filter(idempotency_keys::holder.eq(holder))
 }

@@ -258,7 +258,8 @@ pub fn run(
                     let event = Event {
                         kind: EventKind::Broadband,
                         value: broadband.as_str().to_owned(),
-                        effective_on: at.date(),
+                        // The ward's day of the import, not the UTC date.
+                        effective_on: crate::clock::clock().day_of(at.and_utc()),
                         issued_on: None,
                         expires_on: None,
                         correction: false,

@@ -105,7 +105,7 @@ pub fn find_manageable(
         .optional()?
         .ok_or(ProblemCode::InvitationNotFound)?;
     let user = find_in_scope_user(conn, &caller.scope, &invitation.user_id)
-        .map_err(|_| ApiError::from(ProblemCode::InvitationNotFound))?;
+        .map_err(|e| e.renamed_not_found(ProblemCode::InvitationNotFound))?;
     if caller.role == Role::Head && user.role != Role::Volunteer.as_str() {
         return Err(ProblemCode::InvitationNotFound.into());
     }

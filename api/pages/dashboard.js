@@ -152,7 +152,11 @@ async function start() {
   $("#signin").hidden = true;
   $("#board").hidden = false;
   $("#signout").hidden = false;
-  const today = new Date().toISOString().slice(0, 10);
+  // The ward's today (the server's time zone), not the UTC date: before 07:00 in
+  // Vietnam the UTC date is still yesterday.
+  const zoneMeta = document.querySelector('meta[name="eid-time-zone"]');
+  const zone = (zoneMeta && zoneMeta.content) || "Asia/Ho_Chi_Minh";
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date());
   $("#as-of").max = today;
   if (!$("#as-of").value) $("#as-of").value = today;
   const me = await api("/api/v1/me");

@@ -91,7 +91,14 @@ fn dashboard_page() -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(PAGE)
+        .body(PAGE.replacen(
+            "<meta charset=\"utf-8\">",
+            &format!(
+                "<meta charset=\"utf-8\">\n<meta name=\"eid-time-zone\" content=\"{}\">",
+                crate::clock::clock().zone.name()
+            ),
+            1,
+        ))
 }
 
 #[get("/")]

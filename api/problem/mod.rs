@@ -275,6 +275,17 @@ impl ApiError {
         self.code.status().is_server_error()
     }
 
+    /// A "not found" of a related record reported as `code` (a visit whose household is
+    /// out of scope is itself not found); any other failure, above all a server fault,
+    /// passes unchanged, so it is never mistaken for the request's own fault.
+    pub fn renamed_not_found(self, code: ProblemCode) -> ApiError {
+        if self.code.status() == StatusCode::NOT_FOUND {
+            code.into()
+        } else {
+            self
+        }
+    }
+
     /// A transient failure worth trying again at once (inside `Db::write`).
     pub fn is_transient(&self) -> bool {
         self.code == ProblemCode::ServiceUnavailable
@@ -536,6 +547,22 @@ mod tests {
             "Area not found"
         );
         assert_eq!(error.to_problem(Lang::En, None, None).status, 404);
+    }
+
+    #[test]
+    fn only_a_not_found_is_renamed_a_server_fault_stays_what_it_is() {
+        let unavailable = ApiError::unavailable("cancelled");
+        assert_eq!(
+            unavailable
+                .renamed_not_found(ProblemCode::VisitNotFound)
+                .code,
+            ProblemCode::ServiceUnavailable
+        );
+        let missing = ApiError::from(ProblemCode::HouseholdNotFound);
+        assert_eq!(
+            missing.renamed_not_found(ProblemCode::VisitNotFound).code,
+            ProblemCode::VisitNotFound
+        );
     }
 
     #[test]

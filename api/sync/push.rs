@@ -387,9 +387,9 @@ fn remember(
         .values((
             sync_mutations::device_id.eq(&context.device_id),
             sync_mutations::seq.eq(mutation.seq),
-            sync_mutations::entity.eq(&mutation.entity),
-            sync_mutations::op.eq(&mutation.op),
-            sync_mutations::entity_id.eq(&mutation.id),
+            sync_mutations::entity.eq(storable(&mutation.entity)),
+            sync_mutations::op.eq(storable(&mutation.op)),
+            sync_mutations::entity_id.eq(storable(&mutation.id)),
             sync_mutations::payload_hash.eq(payload_hash(mutation)),
             sync_mutations::result.eq(stored.as_str()),
             sync_mutations::problem_code.eq(result.problem.as_ref().map(|p| p.code.clone())),
@@ -397,6 +397,15 @@ fn remember(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// An envelope member as kept with the result. A mutation with a hostile `op`, `entity`
+/// or `id` (a NUL, which PostgreSQL refuses in text, or kilobytes of it) is rejected, and
+/// its record must still be writable: otherwise the rejection would turn into a database
+/// failure, a 503 on every resend, and the phone's queue would be stuck behind it. Valid
+/// members are short and unchanged.
+fn storable(member: &str) -> String {
+    member.chars().filter(|c| *c != '\0').take(64).collect()
 }
 
 /// What identifies a mutation's content: entity, op, id and data (keys in sorted order).

@@ -76,7 +76,7 @@ pub fn void(
         .optional()?
         .ok_or(ProblemCode::VisitNotFound)?;
     let household = find_household(conn, &scope, &visit.household_id)
-        .map_err(|_| ApiError::from(ProblemCode::VisitNotFound))?;
+        .map_err(|e| e.renamed_not_found(ProblemCode::VisitNotFound))?;
     let own = visit.volunteer_id.as_deref() == Some(caller.user_id.as_str());
     if !own && !matches!(caller.role, Role::Head | Role::Admin) {
         return Err(role_forbidden());

@@ -189,3 +189,24 @@ async fn a_query_cancelled_once_is_run_again_inside_the_server_and_the_phone_nev
         "the first attempt was cancelled, the second went through"
     );
 }
+
+#[actix_web::test]
+async fn a_mutation_with_a_nul_in_its_envelope_is_rejected_alone_and_does_not_block_the_queue() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
+    let household = phone.create("household", household_data(&world, "Số 3 ngõ 9"));
+    phone.queue_mutation(
+        "cre\u{0}ate",
+        "vi\u{0}sit",
+        &"\u{0}x".repeat(3000),
+        None,
+        json!({}),
+    );
+    phone.visit(&household, "not_home", vec![]);
+    let (key, body) = phone.next_batch();
+    let answer = phone.send_push(&key, &body).await;
+    assert_eq!(answer.status, 200, "{:.600}", answer.text);
+    assert_eq!(results_of(&answer.body), ["applied", "rejected", "applied"]);
+    assert_eq!(answer.body["last_seq"], 3);
+}

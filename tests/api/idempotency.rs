@@ -120,12 +120,12 @@ async fn a_key_whose_request_was_cut_off_by_a_crash_is_answered_at_once_on_resen
             (
                 "lapsed",
                 chrono::Duration::seconds(-1),
-                "dead-node 10.0.0.1:8080",
+                "dead-node 10.0.0.1:8080#r1",
             ),
             (
                 "restarted",
                 chrono::Duration::seconds(9),
-                "this-node 10.0.0.2:8080",
+                "this-node 10.0.0.2:8080#r2",
             ),
         ] {
             diesel::insert_into(idempotency_keys::table)
