@@ -42,6 +42,8 @@ const LIFETIME_HOURS: i64 = 24;
 /// How long an "in progress" mark holds without renewal, and how often it is renewed.
 const LEASE: std::time::Duration = std::time::Duration::from_secs(10);
 const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// Tries at recording a request's answer (each on a connection of its own if one broke).
+const FINAL_RECORD_ATTEMPTS: u32 = 3;
 const REPLAYED_HEADERS: [&str; 2] = ["location", "etag"];
 
 #[derive(Queryable, Selectable)]
@@ -184,9 +186,13 @@ pub async fn middleware(
         body: String::from_utf8(bytes.to_vec()).ok(),
         headers: serde_json::to_string(&kept_headers).ok(),
     };
-    let outcome = {
-        let (user_id, key) = (user_id.clone(), key.clone());
-        state
+    // The answer is recorded on a fresh connection if the first one broke (`Db::write`
+    // retries only on a sound one): a key left "in progress" would make the client's
+    // next resend wait for the lease to lapse, or linger for a day if it never resends.
+    for attempt in 1..=FINAL_RECORD_ATTEMPTS {
+        let (user_id, key, node, answer) =
+            (user_id.clone(), key.clone(), node.clone(), answer.clone());
+        let outcome = state
             .db
             .write(move |conn| {
                 if !worth_keeping(status) || answer.body.is_none() {
@@ -195,10 +201,17 @@ pub async fn middleware(
                     remember(conn, &user_id, &key, &node, answer.clone())
                 }
             })
-            .await
-    };
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "idempotency key not recorded");
+            .await;
+        match outcome {
+            Ok(()) => break,
+            Err(error) if error.is_transient() && attempt < FINAL_RECORD_ATTEMPTS => {
+                tracing::warn!(%error, attempt, "idempotency answer not recorded; trying again");
+            }
+            Err(error) => {
+                tracing::warn!(%error, "idempotency answer not recorded; its lease will lapse");
+                break;
+            }
+        }
     }
     let response = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(req, response))
