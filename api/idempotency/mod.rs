@@ -89,6 +89,15 @@ pub async fn middleware(
         let response = error.response(lang, Some(&path), None);
         Ok(req.into_response(response))
     };
+    // Keys belong to a user; without a valid token the handler answers 401, whatever
+    // the key looks like (authentication comes before the key's own checks).
+    let user_id = crate::auth::bearer_token(req.request())
+        .ok()
+        .and_then(|token| state.tokens.verify(&token).ok())
+        .map(|claims| claims.sub);
+    let Some(user_id) = user_id else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     let key = match key
         .to_str()
         .ok()
@@ -96,14 +105,6 @@ pub async fn middleware(
     {
         Some(key) => key.to_owned(),
         None => return refuse(req, ProblemCode::InvalidIdempotencyKey.into()),
-    };
-    // Keys belong to a user; without a valid token the handler answers 401 anyway.
-    let user_id = crate::auth::bearer_token(req.request())
-        .ok()
-        .and_then(|token| state.tokens.verify(&token).ok())
-        .map(|claims| claims.sub);
-    let Some(user_id) = user_id else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let limit = state.settings.http.max_import_bytes;
     let declared = crate::problem::declared_length(req.request());

@@ -103,6 +103,17 @@ async fn a_key_still_being_answered_gets_409_and_a_bad_key_400() {
     let too_long = app.send(request(&"k".repeat(300))).await;
     assert_eq!(too_long.status, 400);
     assert_eq!(too_long.problem_code(), "invalid-idempotency-key");
+    // Without a token the answer is 401, however bad the key.
+    let anonymous = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/households"))
+                .header("Idempotency-Key", "")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.problem_code(), "unauthenticated");
     assert_eq!(household_count(&app), 0);
 }
 
