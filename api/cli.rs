@@ -389,7 +389,7 @@ fn send_digest(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let mut conn = db.writer_connection()?;
-    let at = crate::digest::vietnam_now();
+    let at = crate::clock::local_now();
     // Counted as this week's digest, so the schedule does not send it again.
     let week_of = settings
         .adoption

@@ -22,9 +22,6 @@ use crate::problem::ApiError;
 use crate::schema::{areas, users};
 use crate::targets::Indicator;
 
-/// The ward's wall-clock time: the schedule is in the service's time zone.
-pub use crate::clock::local_now as vietnam_now;
-
 /// The day of this week's digest, if its time has come (`at` is Vietnam time).
 pub fn due_week(at: NaiveDateTime, schedule: (Weekday, chrono::NaiveTime)) -> Option<NaiveDate> {
     let (weekday, time) = schedule;
@@ -322,7 +319,7 @@ pub fn spawn(db: Db, settings: std::sync::Arc<Settings>) {
     };
     actix_web::rt::spawn(async move {
         loop {
-            let at = vietnam_now();
+            let at = crate::clock::local_now();
             if let Some(week_of) = due_week(at, schedule) {
                 let settings = settings.clone();
                 let result = db
