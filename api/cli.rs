@@ -259,7 +259,7 @@ fn import(
         .ok_or_else(|| anyhow::anyhow!("{}: expected a .csv or .xlsx file", file.display()))?;
     let bytes = std::fs::read(file)?;
     let (rows, problems) = parse(format, &bytes, crate::status::today())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.en))?;
     let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
     db.run_migrations()?;
     let bar = indicatif::ProgressBar::new(rows.len() as u64);

@@ -138,8 +138,8 @@ pub async fn import_households(
         .map_err(ApiError::internal)?
         .map_err(|reason| {
             ApiError::from(ProblemCode::ImportUnreadable).with_detail(Text::owned(
-                format!("Không đọc được tệp: {reason}"),
-                format!("The file cannot be read: {reason}"),
+                format!("Không đọc được tệp: {}", reason.vi),
+                format!("The file cannot be read: {}", reason.en),
             ))
         })?;
     let key = state.settings.secrets.citizen_id_key_bytes().to_vec();

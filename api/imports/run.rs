@@ -45,10 +45,10 @@ pub fn parse(
     format: Format,
     bytes: &[u8],
     today: NaiveDate,
-) -> Result<(Vec<ImportRow>, Vec<CellProblem>), String> {
+) -> Result<(Vec<ImportRow>, Vec<CellProblem>), Text> {
     let rows = read_rows(format, bytes)?;
     let Some((header, data)) = rows.split_first() else {
-        return Err("the file is empty".into());
+        return Err(Text::new("tệp trống", "the file is empty"));
     };
     let columns = match read_header(header) {
         Ok(columns) => columns,

@@ -326,3 +326,118 @@ async fn only_heads_and_administrators_import_and_export_and_only_in_scope() {
     .await;
     assert_eq!(garbage.problem_code(), "import-unreadable");
 }
+
+/// A real workbook (one sheet, shared strings) with some of its parts replaced or added.
+fn workbook_with(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "household_code").unwrap();
+    let base = workbook.save_to_buffer().unwrap();
+    let mut source = zip::ZipArchive::new(Cursor::new(base)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut written = Vec::new();
+    for index in 0..source.len() {
+        let mut part = source.by_index(index).unwrap();
+        let name = part.name().to_owned();
+        let mut data = Vec::new();
+        part.read_to_end(&mut data).unwrap();
+        if let Some((_, replacement)) = parts.iter().find(|(n, _)| *n == name) {
+            data = replacement.clone();
+        }
+        out.start_file(name.clone(), options).unwrap();
+        out.write_all(&data).unwrap();
+        written.push(name);
+    }
+    for (name, data) in parts
+        .iter()
+        .filter(|(n, _)| !written.iter().any(|w| w == n))
+    {
+        out.start_file(*name, options).unwrap();
+        out.write_all(data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+const SHEET_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+
+#[actix_web::test]
+async fn a_hostile_workbook_is_refused_without_the_server_allocating_what_it_declares() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let whole_sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{SHEET_NS}"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>household_code</t></is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#
+    );
+    let ten_billion_strings = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{SHEET_NS}" count="10000000000" uniqueCount="10000000000"><si><t>household_code</t></si></sst>"#
+    );
+    let declared_only = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{SHEET_NS}"><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>household_code</t></is></c></row></sheetData></worksheet>"#
+    );
+    let cases = [
+        (
+            "a cell at XFD1048576",
+            workbook_with(&[("xl/worksheets/sheet1.xml", whole_sheet.into_bytes())]),
+            "import-unreadable",
+        ),
+        (
+            "ten billion shared strings",
+            workbook_with(&[("xl/sharedStrings.xml", ten_billion_strings.into_bytes())]),
+            "import-unreadable",
+        ),
+        (
+            "a part that unpacks to 80 MiB",
+            workbook_with(&[("xl/media/zeros.bin", vec![0u8; 80 << 20])]),
+            "import-unreadable",
+        ),
+    ];
+    for (what, file, expected) in cases {
+        assert!(file.len() < 200_000, "{what}: the file itself is small");
+        let answer = import(
+            &app,
+            &head,
+            &world.n1,
+            true,
+            eid_adoption::imports::read::XLSX_MEDIA_TYPE,
+            file,
+        )
+        .await;
+        assert_eq!(answer.status, 422, "{what}: {}", answer.text);
+        assert_eq!(answer.problem_code(), expected, "{what}");
+    }
+    // A dimension that only claims the whole sheet costs nothing: the cells are read one
+    // by one, so the file is read (its header lacks columns, which is a per-row problem).
+    let claimed = import(
+        &app,
+        &head,
+        &world.n1,
+        true,
+        eid_adoption::imports::read::XLSX_MEDIA_TYPE,
+        workbook_with(&[("xl/worksheets/sheet1.xml", declared_only.into_bytes())]),
+    )
+    .await;
+    assert_eq!(claimed.status, 200, "{}", claimed.text);
+}
+
+#[actix_web::test]
+async fn a_csv_register_with_too_many_columns_or_an_endless_cell_is_refused() {
+    use eid_adoption::imports::read::limits::{MAX_CELL_CHARS, MAX_COLUMNS};
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let wide = format!("{HEADER}{}\n", ",x".repeat(MAX_COLUMNS));
+    let long = format!("{HEADER}\nHK-1,{}\n", "a".repeat(MAX_CELL_CHARS + 1));
+    for (what, file) in [("too many columns", wide), ("a long cell", long)] {
+        let answer = import(&app, &head, &world.n1, true, "text/csv", file.into_bytes()).await;
+        assert_eq!(answer.status, 422, "{what}: {}", answer.text);
+        assert_eq!(answer.problem_code(), "import-unreadable", "{what}");
+        assert!(
+            answer.text.contains("cột") || answer.text.contains("ký tự"),
+            "{what}: said in words: {}",
+            answer.text
+        );
+    }
+}
