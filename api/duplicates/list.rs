@@ -12,7 +12,7 @@ use crate::auth::{Caller, Role};
 use crate::pagination::{self, PageParams};
 use crate::problem::{ApiError, ApiQuery};
 use crate::residents::{Resident, ResidentResponse};
-use crate::schema::{duplicate_pairs, residents};
+use crate::schema::{duplicate_pairs, households, residents};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -105,9 +105,18 @@ pub async fn list_duplicates(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
+            // Both records in scope (see `residents_in_scope`).
+            let in_scope = || {
+                residents::table
+                    .inner_join(households::table)
+                    .filter(households::area_path.like(caller.scope.path_pattern()))
+                    .select(residents::id)
+            };
             let mut select = duplicate_pairs::table
                 .filter(duplicate_pairs::status.eq("open"))
                 .filter(duplicate_pairs::area_path.like(caller.scope.path_pattern()))
+                .filter(duplicate_pairs::resident_a.eq_any(in_scope()))
+                .filter(duplicate_pairs::resident_b.eq_any(in_scope()))
                 .order(duplicate_pairs::id.asc())
                 .limit(limit + 1)
                 .select(DuplicatePair::as_select())

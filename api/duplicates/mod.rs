@@ -22,6 +22,23 @@ fn ward_path(neighbourhood_path: &str) -> String {
     }
 }
 
+/// How many of these residents live in households inside the scope. A pair is shown to,
+/// and resolved by, only a caller whose scope holds both of its records: matching on the
+/// citizen ID is ward-wide, and a head of one neighbourhood must not see (or delete) a
+/// person of another through a pair.
+pub fn residents_in_scope(
+    conn: &mut DbConnection,
+    scope: &crate::auth::Scope,
+    ids: &[&str],
+) -> Result<i64, ApiError> {
+    Ok(residents::table
+        .inner_join(households::table)
+        .filter(residents::id.eq_any(ids))
+        .filter(households::area_path.like(scope.path_pattern()))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Looks for records that may be the same person as this resident and queues each new pair.
 pub fn detect_for(conn: &mut DbConnection, resident_id: &str) -> Result<usize, ApiError> {
     let found: Option<(Option<String>, String, NaiveDate, String, String)> = residents::table

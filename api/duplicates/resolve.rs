@@ -38,6 +38,9 @@ fn open_pair(
         .optional()?
         .filter(|p| caller.scope.contains(&p.area_path))
         .ok_or(ProblemCode::DuplicateNotFound)?;
+    if super::residents_in_scope(conn, &caller.scope, &[&pair.resident_a, &pair.resident_b])? != 2 {
+        return Err(ProblemCode::DuplicateNotFound.into());
+    }
     if pair.status != "open" {
         return Err(ProblemCode::DuplicateResolved.into());
     }

@@ -130,3 +130,50 @@ async fn the_same_citizen_id_in_the_ward_is_a_suspected_duplicate_that_can_be_di
         .await;
     assert_eq!(missing.problem_code(), "duplicate-not-found");
 }
+
+#[actix_web::test]
+async fn a_head_never_sees_nor_merges_a_pair_whose_other_record_lives_outside_the_neighbourhood() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let head = app.token_for(HEAD).await;
+    let elsewhere = add_household(&app, &admin, &world.n2, "Số 9", "B").await;
+    let stranger = add_resident(&app, &admin, &elsewhere, json!({"full_name": "Người Lạ", "birth_date": "1970", "sex": "male", "relation_to_head": "head", "citizen_id": "038170000222"})).await;
+    // The head types a known citizen ID into a record of their own neighbourhood.
+    let home = add_household(&app, &head, &world.n1, "Số 1", "A").await;
+    add_resident(&app, &head, &home, json!({"full_name": "Người Mình", "birth_date": "1980", "sex": "male", "relation_to_head": "head", "citizen_id": "038170000222"})).await;
+
+    let seen_by_admin = app.get("/api/v1/duplicates", Some(&admin)).await;
+    let pair = seen_by_admin.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let seen_by_head = app.get("/api/v1/duplicates", Some(&head)).await;
+    assert_eq!(seen_by_head.status, 200);
+    assert!(
+        !seen_by_head.text.contains("Người Lạ") && seen_by_head.ids().is_empty(),
+        "the other neighbourhood's person is not shown: {}",
+        seen_by_head.text
+    );
+    for (action, body) in [
+        ("merge", json!({"survivor_id": home_resident(&app, &home)})),
+        ("dismiss", json!({})),
+    ] {
+        let answer = app
+            .post(&format!("/api/v1/duplicates/{pair}/{action}"), Some(&head), &body)
+            .await;
+        assert_eq!(answer.problem_code(), "duplicate-not-found", "{action}");
+    }
+    let person = app.get(&format!("/api/v1/residents/{stranger}"), Some(&admin)).await;
+    assert_eq!(person.status, 200, "the other neighbourhood's person is untouched");
+    assert!(person.body["deleted_at"].is_null());
+}
+
+fn home_resident(app: &TestApp, household: &str) -> String {
+    use diesel::prelude::*;
+    use eid_adoption::schema::residents;
+    app.with_db(|conn| {
+        residents::table
+            .filter(residents::household_id.eq(household))
+            .select(residents::id)
+            .first(conn)
+            .unwrap()
+    })
+}
