@@ -57,12 +57,13 @@ pub async fn login(
     let ip_limit = Limit::client_ip(&throttle_settings, client.ip.as_deref());
     let anonymous = Actor::new(None, client.ip.as_deref());
 
+    // Counted before the password is hashed (see `throttle::attempt`).
     let lookup_email = email.clone();
     let limits = (account_limit.clone(), ip_limit.clone());
+    let actor = anonymous.clone();
     let (locked, user) = state
         .db
-        .read(move |conn| {
-            let locked = throttle::locked_for(conn, &[&limits.0, &limits.1])?;
+        .write(move |conn| {
             let user: Option<(String, String, String, bool, Option<String>)> = users::table
                 .filter(users::email.eq(&lookup_email))
                 .select((
@@ -74,32 +75,26 @@ pub async fn login(
                 ))
                 .first(conn)
                 .optional()?;
+            let user_id = user.as_ref().map(|(id, ..)| id.as_str());
+            let locked = throttle::attempt(conn, &throttle_settings, &[&limits.0, &limits.1])?;
+            if locked.is_some() {
+                audit_attempt(conn, &actor, Action::LoginThrottled, user_id)?;
+            }
             Ok((locked, user))
         })
         .await?;
-    let user_id = user.as_ref().map(|(id, ..)| id.clone());
     if let Some(wait) = locked {
-        let actor = anonymous.clone();
-        state
-            .db
-            .write(move |conn| {
-                audit_attempt(conn, &actor, Action::LoginThrottled, user_id.as_deref())
-            })
-            .await?;
         return Err(throttle::too_many_requests(wait));
     }
 
+    let user_id = user.as_ref().map(|(id, ..)| id.clone());
     let stored_hash = user.as_ref().map(|(_, hash, ..)| hash.clone());
     let password_ok = state.passwords.verify(password, stored_hash).await?;
     let Some((user_id, _, role, true, area_id)) = user.filter(|_| password_ok) else {
         let actor = anonymous.clone();
         state
             .db
-            .write(move |conn| {
-                throttle::record_failure(conn, &throttle_settings, &account_limit)?;
-                throttle::record_failure(conn, &throttle_settings, &ip_limit)?;
-                audit_attempt(conn, &actor, Action::LoginFailed, user_id.as_deref())
-            })
+            .write(move |conn| audit_attempt(conn, &actor, Action::LoginFailed, user_id.as_deref()))
             .await?;
         return Err(ApiError::unauthorized(ProblemCode::InvalidCredentials));
     };
@@ -111,6 +106,7 @@ pub async fn login(
         .db
         .write(move |conn| {
             throttle::clear(conn, &account_limit)?;
+            throttle::forgive(conn, &ip_limit)?;
             let session = sessions::start(conn, &session_user, &client, ttl)?;
             audit::record(
                 conn,

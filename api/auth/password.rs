@@ -69,8 +69,7 @@ impl Passwords {
         stored_hash: Option<String>,
     ) -> Result<bool, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        let known = stored_hash.is_some();
-        let hash = stored_hash.unwrap_or_else(|| self.decoy_hash.to_string());
+        let (known, hash) = hash_to_check(stored_hash, &self.decoy_hash);
         let matches = actix_web::web::block(move || verify_password_blocking(&password, &hash))
             .await
             .map_err(ApiError::internal)?;
@@ -78,9 +77,32 @@ impl Passwords {
     }
 }
 
+/// Whether there is a real hash to check, and the hash to spend the time on: an unknown
+/// account, and an invited one (whose hash is empty), are checked against the decoy, so
+/// their answer takes as long as a wrong password's.
+fn hash_to_check(stored_hash: Option<String>, decoy: &str) -> (bool, String) {
+    match stored_hash.filter(|hash| !hash.is_empty()) {
+        Some(hash) => (true, hash),
+        None => (false, decoy.to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invited_account_without_a_password_costs_a_full_hash_like_any_other() {
+        assert_eq!(
+            hash_to_check(Some(String::new()), "$decoy"),
+            (false, "$decoy".into())
+        );
+        assert_eq!(hash_to_check(None, "$decoy"), (false, "$decoy".into()));
+        assert_eq!(
+            hash_to_check(Some("$real".into()), "$decoy"),
+            (true, "$real".into())
+        );
+    }
 
     #[test]
     fn a_hash_verifies_only_its_own_password() {

@@ -61,20 +61,15 @@ pub async fn request_password_reset(
     let settings = state.settings.clone();
     let account_limit = Limit::reset_requests(&settings.throttle, &email);
     let ip_limit = Limit::client_ip(&settings.throttle, client.ip.as_deref());
-    let limits = (account_limit.clone(), ip_limit.clone());
-    if let Some(wait) = state
-        .db
-        .read(move |conn| throttle::locked_for(conn, &[&limits.0, &limits.1]))
-        .await?
-    {
-        return Err(throttle::too_many_requests(wait));
-    }
     state
         .db
         .write(move |conn| {
             // Every request counts: each one may send a mail.
-            throttle::record_failure(conn, &settings.throttle, &account_limit)?;
-            throttle::record_failure(conn, &settings.throttle, &ip_limit)?;
+            if let Some(wait) =
+                throttle::attempt(conn, &settings.throttle, &[&account_limit, &ip_limit])?
+            {
+                return Err(throttle::too_many_requests(wait));
+            }
             let actor = Actor::new(None, client.ip.as_deref());
             let user: Option<User> = users::table
                 .filter(users::email.eq(&email))
@@ -192,11 +187,12 @@ pub async fn confirm_password_reset(
     let settings = state.settings.clone();
     let ip_limit = Limit::client_ip(&settings.throttle, client.ip.as_deref());
     let digest = tokens::digest(&token);
-    let lookup = (ip_limit.clone(), digest.clone());
+    let lookup = (ip_limit.clone(), digest.clone(), settings.throttle.clone());
     let (locked, reset) = state
         .db
-        .read(move |conn| {
-            let locked = throttle::locked_for(conn, &[&lookup.0])?;
+        .write(move |conn| {
+            // Counted before the token is looked at; a good token gives it back below.
+            let locked = throttle::attempt(conn, &lookup.2, &[&lookup.0])?;
             let reset: Option<ResetWithUser> = password_resets::table
                 .inner_join(users::table)
                 .filter(password_resets::token_hash.eq(&lookup.1))
@@ -222,11 +218,6 @@ pub async fn confirm_password_reset(
         Some(_) => None,
     };
     if let Some(code) = refusal {
-        let throttle_settings = settings.throttle.clone();
-        state
-            .db
-            .write(move |conn| throttle::record_failure(conn, &throttle_settings, &ip_limit))
-            .await?;
         return Err(code.into());
     }
     let Some(reset) = reset else {
@@ -237,7 +228,8 @@ pub async fn confirm_password_reset(
     state
         .db
         .write(move |conn| {
-            complete_reset(conn, &settings.throttle, &reset, &password_hash, &client)
+            complete_reset(conn, &settings.throttle, &reset, &password_hash, &client)?;
+            throttle::forgive(conn, &ip_limit)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,7 +1,7 @@
-//! Throttling of guessable endpoints. Failures are counted per key (an account, a client
-//! IP) in the database, so the limits hold across several API nodes. Past the limit a key
-//! is locked for a while; a locked key gets 429 with `Retry-After`, even with the right
-//! password, and costs no password hashing.
+//! Throttling of guessable endpoints. Attempts are counted per key (an account, a client
+//! IP) in the database, so the limits hold across several API nodes and concurrent
+//! requests. Past the limit a key is locked for a while; a locked key gets 429 with
+//! `Retry-After`, even with the right password, and costs no password hashing.
 
 use std::time::Duration;
 
@@ -45,86 +45,80 @@ impl Limit {
     }
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = throttle_counters)]
-struct Counter {
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
     failures: i32,
-    window_started_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     locked_until: Option<NaiveDateTime>,
 }
 
-/// How long the longest lock among these limits still lasts, if any is locked.
-pub fn locked_for(
-    conn: &mut DbConnection,
-    limits: &[&Limit],
-) -> Result<Option<Duration>, ApiError> {
-    let at = now();
-    let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
-    let until: Option<NaiveDateTime> = throttle_counters::table
-        .filter(throttle_counters::key.eq_any(keys))
-        .filter(throttle_counters::locked_until.gt(at))
-        .select(diesel::dsl::max(throttle_counters::locked_until))
-        .first::<Option<NaiveDateTime>>(conn)?;
-    Ok(until.map(|until| (until - at).to_std().unwrap_or_default()))
-}
-
-/// Counts one failure; locks the key when the window's count reaches the limit.
-pub fn record_failure(
+/// Counts one attempt against each limit *before* the work it guards, one atomic
+/// statement per limit, and answers how long the caller must wait when any limit refuses
+/// it. Counting first is what makes the limit hold under concurrency: thirty parallel
+/// guesses each take a number, and only the first `max_failures` of them go on to hash a
+/// password. An attempt that succeeds gives its count back (`forgive`, or `clear`).
+///
+/// Per key: a lock lasts `lockout` and is never extended or reset by attempts made while
+/// it holds (they are refused and counted past the limit); after it, or after a `window`
+/// with no lock, counting starts again from one. The attempt that reaches the limit is
+/// still allowed; it sets the lock for those after it.
+pub fn attempt(
     conn: &mut DbConnection,
     settings: &ThrottleSettings,
-    limit: &Limit,
-) -> Result<(), ApiError> {
+    limits: &[&Limit],
+) -> Result<Option<Duration>, ApiError> {
+    use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
     let at = now();
     let window = chrono::Duration::from_std(settings.window).map_err(ApiError::internal)?;
     let lockout = chrono::Duration::from_std(settings.lockout).map_err(ApiError::internal)?;
-    let current: Option<Counter> = throttle_counters::table
-        .find(&limit.key)
-        .select(Counter::as_select())
-        .first(conn)
-        .optional()?;
-    let (failures, window_started_at) = match current {
-        Some(c) if c.window_started_at + window > at && c.locked_until.is_none_or(|u| u <= at) => {
-            (c.failures + 1, c.window_started_at)
-        }
-        _ => (1, at),
-    };
-    let locked_until = (failures >= limit.max_failures).then_some(at + lockout);
-    // A lock starts a fresh count: after it, the full allowance of attempts, no more.
-    let (failures, window_started_at) = if locked_until.is_some() {
-        (0, at)
-    } else {
-        (failures, window_started_at)
-    };
-    let updated = diesel::update(throttle_counters::table.find(&limit.key))
-        .set((
-            throttle_counters::failures.eq(failures),
-            throttle_counters::window_started_at.eq(window_started_at),
-            throttle_counters::locked_until.eq(locked_until),
+    let mut wait: Option<Duration> = None;
+    // Always in the same order (account before IP), so two transactions never wait on
+    // each other's rows in opposite orders.
+    for limit in limits {
+        // Parameters first appear in numeric order: SQLite numbers `$n` by appearance.
+        let fresh = "(throttle_counters.locked_until <= $2 OR \
+             (throttle_counters.locked_until IS NULL AND throttle_counters.window_started_at <= $4))";
+        let counted: Counted = diesel::sql_query(format!(
+            "INSERT INTO throttle_counters (key, failures, window_started_at, locked_until) \
+             VALUES ($1, 1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN {fresh} THEN 1 ELSE throttle_counters.failures + 1 END, \
+               window_started_at = CASE WHEN {fresh} THEN $2 \
+                   ELSE throttle_counters.window_started_at END, \
+               locked_until = CASE \
+                   WHEN throttle_counters.locked_until > $2 THEN throttle_counters.locked_until \
+                   WHEN (CASE WHEN {fresh} THEN 1 ELSE throttle_counters.failures + 1 END) >= $5 \
+                   THEN $6 ELSE NULL END \
+             RETURNING failures, locked_until"
         ))
-        .execute(conn)?;
-    if updated == 0 {
-        // In a savepoint: if a concurrent request inserted the key first, PostgreSQL would
-        // otherwise abort the whole transaction; the loser's failure is then not counted,
-        // which at worst gives one extra attempt.
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(throttle_counters::table)
-                .values((
-                    throttle_counters::key.eq(&limit.key),
-                    throttle_counters::failures.eq(failures),
-                    throttle_counters::window_started_at.eq(window_started_at),
-                    throttle_counters::locked_until.eq(locked_until),
-                ))
-                .execute(conn)
-        });
-        match inserted {
-            Ok(_)
-            | Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {}
-            Err(other) => return Err(other.into()),
+        .bind::<Text, _>(&limit.key)
+        .bind::<Timestamp, _>(at)
+        .bind::<Nullable<Timestamp>, _>((limit.max_failures <= 1).then_some(at + lockout))
+        .bind::<Timestamp, _>(at - window)
+        .bind::<Integer, _>(limit.max_failures)
+        .bind::<Timestamp, _>(at + lockout)
+        .get_result(conn)?;
+        if counted.failures > limit.max_failures {
+            let until = counted.locked_until.unwrap_or(at + lockout);
+            let left = (until - at).to_std().unwrap_or_default();
+            wait = Some(wait.map_or(left, |w| w.max(left)));
         }
     }
+    Ok(wait)
+}
+
+/// Gives back the count of an attempt that succeeded (one client IP's successful logins
+/// are not failures), unless the key is locked by now.
+pub fn forgive(conn: &mut DbConnection, limit: &Limit) -> Result<(), ApiError> {
+    diesel::update(
+        throttle_counters::table
+            .find(&limit.key)
+            .filter(throttle_counters::failures.gt(0))
+            .filter(throttle_counters::locked_until.is_null()),
+    )
+    .set(throttle_counters::failures.eq(throttle_counters::failures - 1))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -69,11 +69,16 @@ pub async fn accept_invitation(
     let AcceptInvitationRequest { token, password } = body.0;
     let settings = state.settings.clone();
     let ip_limit = Limit::client_ip(&settings.throttle, client.ip.as_deref());
-    let lookup = (ip_limit.clone(), tokens::digest(&token));
+    let lookup = (
+        ip_limit.clone(),
+        tokens::digest(&token),
+        settings.throttle.clone(),
+    );
     let (locked, found) = state
         .db
-        .read(move |conn| {
-            let locked = throttle::locked_for(conn, &[&lookup.0])?;
+        .write(move |conn| {
+            // Counted before the token is looked at; a good token gives it back below.
+            let locked = throttle::attempt(conn, &lookup.2, &[&lookup.0])?;
             let found: Option<InvitationWithUser> = invitations::table
                 .inner_join(users::table.on(users::id.eq(invitations::user_id)))
                 .filter(invitations::token_hash.eq(&lookup.1))
@@ -105,11 +110,6 @@ pub async fn accept_invitation(
     let invitation = match (refusal, found) {
         (None, Some(invitation)) => invitation,
         (refusal, _) => {
-            let throttle_settings = settings.throttle.clone();
-            state
-                .db
-                .write(move |conn| throttle::record_failure(conn, &throttle_settings, &ip_limit))
-                .await?;
             return Err(refusal
                 .unwrap_or(ProblemCode::InvalidInvitationToken)
                 .into());
@@ -147,6 +147,7 @@ pub async fn accept_invitation(
                 ))
                 .execute(conn)?;
             let session = sessions::start(conn, &invitation.user_id, &client, ttl)?;
+            throttle::forgive(conn, &ip_limit)?;
             audit::record(
                 conn,
                 &Actor::new(Some(&invitation.user_id), client.ip.as_deref()),

@@ -111,3 +111,16 @@ pub fn find_manageable(
     }
     Ok(invitation)
 }
+
+/// Marks an account's open invitations as replaced, so their links no longer work.
+pub fn withdraw_open(conn: &mut crate::db::DbConnection, user_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::user_id.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::replaced_at.is_null()),
+    )
+    .set(invitations::replaced_at.eq(crate::db::now()))
+    .execute(conn)?;
+    Ok(())
+}

@@ -179,6 +179,11 @@ pub async fn update_user(
             if current.active && !active {
                 sessions::revoke_all_for_user(conn, &current.id, "account-disabled")?;
             }
+            if request.active == Some(false) && current.password_hash.is_empty() {
+                // An invited account is inactive until accepted: disabling it withdraws
+                // its invitation, or the invitee could still accept and become active.
+                crate::invitations::withdraw_open(conn, &current.id)?;
+            }
             let user = find_in_scope_user(conn, &caller.scope, &current.id)?;
             user_response(conn, user)
         })

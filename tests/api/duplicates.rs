@@ -144,7 +144,10 @@ async fn a_head_never_sees_nor_merges_a_pair_whose_other_record_lives_outside_th
     add_resident(&app, &head, &home, json!({"full_name": "Người Mình", "birth_date": "1980", "sex": "male", "relation_to_head": "head", "citizen_id": "038170000222"})).await;
 
     let seen_by_admin = app.get("/api/v1/duplicates", Some(&admin)).await;
-    let pair = seen_by_admin.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let pair = seen_by_admin.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let seen_by_head = app.get("/api/v1/duplicates", Some(&head)).await;
     assert_eq!(seen_by_head.status, 200);
     assert!(
@@ -157,12 +160,21 @@ async fn a_head_never_sees_nor_merges_a_pair_whose_other_record_lives_outside_th
         ("dismiss", json!({})),
     ] {
         let answer = app
-            .post(&format!("/api/v1/duplicates/{pair}/{action}"), Some(&head), &body)
+            .post(
+                &format!("/api/v1/duplicates/{pair}/{action}"),
+                Some(&head),
+                &body,
+            )
             .await;
         assert_eq!(answer.problem_code(), "duplicate-not-found", "{action}");
     }
-    let person = app.get(&format!("/api/v1/residents/{stranger}"), Some(&admin)).await;
-    assert_eq!(person.status, 200, "the other neighbourhood's person is untouched");
+    let person = app
+        .get(&format!("/api/v1/residents/{stranger}"), Some(&admin))
+        .await;
+    assert_eq!(
+        person.status, 200,
+        "the other neighbourhood's person is untouched"
+    );
     assert!(person.body["deleted_at"].is_null());
 }
 

@@ -444,3 +444,57 @@ async fn a_volunteer_accepts_the_invitation_in_a_real_browser() {
         200
     );
 }
+
+#[actix_web::test]
+async fn a_disabled_invitee_can_no_longer_accept_and_become_active() {
+    use eid_adoption::schema::users;
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(&smtp).await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let body = json!({"email": "cuong@example.vn", "name": "Cường", "role": "volunteer", "area_id": world.ward});
+    assert_eq!(
+        app.post("/api/v1/invitations", Some(&admin), &body)
+            .await
+            .status,
+        201
+    );
+    let token = smtp.wait_for(1).await[0].token();
+    let (id, version): (String, i32) = app.with_db(|conn| {
+        users::table
+            .filter(users::email.eq("cuong@example.vn"))
+            .select((users::id, users::version))
+            .first(conn)
+            .unwrap()
+    });
+    let disabled = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/api/v1/users/{id}")))
+                .bearer_auth(&admin)
+                .header("If-Match", format!("\"{version}\""))
+                .json(&json!({"active": false})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.problem_code(), "invalid-invitation-token");
+    let active: bool = app.with_db(|conn| {
+        users::table
+            .find(&id)
+            .select(users::active)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(!active);
+    assert_eq!(
+        app.login("cuong@example.vn", NEW_PASSWORD).await.status,
+        401
+    );
+}

@@ -197,3 +197,49 @@ async fn without_a_trusted_proxy_a_forwarded_address_is_ignored() {
         "all from one peer"
     );
 }
+
+#[actix_web::test]
+async fn parallel_guesses_cannot_outrun_the_account_limit() {
+    let app = TestApp::spawn_with(&[("EID_FAILURES_PER_IP", "1000")]).await;
+    app.seed_world();
+    let guesses = (0..30).map(|_| app.login(HEAD, "wrong password!!"));
+    let mut answers: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    answers.push(app.login(HEAD, PASSWORD).await.status);
+    let heard = answers.iter().filter(|s| **s != 429).count();
+    assert!(
+        heard <= 5,
+        "only the account's five attempts get an answer other than 429: {answers:?}"
+    );
+    assert_eq!(
+        app.login(HEAD, "wrong password!!").await.status,
+        429,
+        "the account stays locked after the burst"
+    );
+    assert_eq!(app.login(HEAD, PASSWORD).await.status, 429);
+}
+
+#[actix_web::test]
+async fn a_guess_made_while_locked_neither_resets_nor_extends_the_lock() {
+    let app = TestApp::spawn_with(&[("EID_LOCKOUT_SECS", "2")]).await;
+    app.seed_world();
+    for _ in 0..5 {
+        app.login(HEAD, "wrong password!!").await;
+    }
+    let first = app.login(HEAD, "wrong password!!").await;
+    assert_eq!(first.status, 429);
+    let again = app.login(HEAD, "wrong password!!").await;
+    assert_eq!(
+        again.status, 429,
+        "still locked after a guess during the lock"
+    );
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        app.login(HEAD, PASSWORD).await.status,
+        200,
+        "the lock ends when it was set to"
+    );
+}
