@@ -82,7 +82,24 @@ pub enum Command {
     },
 }
 
+/// Demo data comes with a national administrator whose password is printed or known: it
+/// has no place on a production server.
+fn refuse_demo_in_production(settings: &Settings) -> anyhow::Result<()> {
+    if settings.environment == crate::config::Environment::Production {
+        anyhow::bail!(
+            "demo data (with a national administrator account) is refused when EID_ENV=production"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve { demo: true, .. } | Command::SeedDemo => {
+            refuse_demo_in_production(&settings)?
+        }
+        _ => {}
+    }
     match cli.command {
         Command::Serve { bind, demo } => serve(settings, bind, demo).await,
         Command::Migrate => {

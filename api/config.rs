@@ -119,8 +119,12 @@ pub struct HttpSettings {
     /// Proxies (load balancers) whose `X-Forwarded-For` is believed: behind them the
     /// client's IP is the last address they add. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// `/metrics` is public unless this is false (then it answers 404).
+    /// `/metrics` answers 404 when this is false.
     pub metrics_enabled: bool,
+    /// `EID_METRICS_TOKEN` (environment only): when set, `/metrics` needs
+    /// `Authorization: Bearer <token>`. Required for `/metrics` in production; without it
+    /// production answers 404 there (the figures tell traffic, errors and queue sizes).
+    pub metrics_token: Option<SecretString>,
     pub workers: Option<usize>,
 }
 
@@ -258,41 +262,118 @@ pub enum ConfigError {
     SecretsFile { path: String, reason: String },
 }
 
-/// The non-secret settings a TOML file may carry. Unknown keys (including any attempt to
-/// put a secret in the file) are refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    environment: Option<String>,
-    database_url: Option<String>,
-    bind_addr: Option<String>,
-    log_format: Option<String>,
-    database_pool_size: Option<u32>,
-    sqlite_commit: Option<String>,
-    time_zone: Option<String>,
-    jwt_issuer: Option<String>,
-    jwt_audience: Option<String>,
-    access_token_ttl_secs: Option<u64>,
-    refresh_token_ttl_days: Option<u64>,
-    password_hash_concurrency: Option<usize>,
-    max_body_bytes: Option<usize>,
-    max_import_bytes: Option<usize>,
-    cors_allowed_origins: Option<Vec<String>>,
-    metrics_enabled: Option<bool>,
-    workers: Option<usize>,
-    throttle_window_secs: Option<u64>,
-    lockout_secs: Option<u64>,
-    login_failures_per_account: Option<i32>,
-    failures_per_ip: Option<i32>,
-    reset_requests_per_account: Option<i32>,
-    mail_from: Option<String>,
-    mail_dir: Option<String>,
-    public_url: Option<String>,
-    mail_poll_ms: Option<u64>,
-    mail_retry_base_ms: Option<u64>,
-    mail_max_attempts: Option<i32>,
-    invitation_ttl_hours: Option<u64>,
-    reset_ttl_minutes: Option<u64>,
+/// Every non-secret setting, by its environment variable. A configuration file may carry
+/// any of them under the variable's name in lower case without `EID_` (`database_url`,
+/// `bind_addr`, `pace_days`, …); the environment wins over the file.
+pub const FILE_SETTINGS: &[&str] = &[
+    "EID_ENV",
+    "DATABASE_URL",
+    "BIND_ADDR",
+    "EID_LOG_FORMAT",
+    "EID_DATABASE_POOL_SIZE",
+    "EID_SQLITE_COMMIT",
+    "EID_TIME_ZONE",
+    "EID_JWT_ISSUER",
+    "EID_JWT_AUDIENCE",
+    "EID_ACCESS_TOKEN_TTL_SECS",
+    "EID_REFRESH_TOKEN_TTL_DAYS",
+    "EID_PASSWORD_HASH_CONCURRENCY",
+    "EID_MAX_BODY_BYTES",
+    "EID_MAX_IMPORT_BYTES",
+    "EID_TRUSTED_PROXIES",
+    "EID_CORS_ORIGINS",
+    "EID_METRICS_ENABLED",
+    "EID_WORKERS",
+    "EID_THROTTLE_WINDOW_SECS",
+    "EID_LOCKOUT_SECS",
+    "EID_LOGIN_FAILURES_PER_ACCOUNT",
+    "EID_FAILURES_PER_IP",
+    "EID_RESET_REQUESTS_PER_ACCOUNT",
+    "EID_MAIL_FROM",
+    "EID_MAIL_DIR",
+    "EID_PUBLIC_URL",
+    "EID_MAIL_POLL_MS",
+    "EID_MAIL_RETRY_BASE_MS",
+    "EID_MAIL_MAX_ATTEMPTS",
+    "EID_INVITATION_TTL_HOURS",
+    "EID_RESET_TTL_MINUTES",
+    "EID_PACE_DAYS",
+    "EID_AGE_BANDS",
+    "EID_DIGEST_SCHEDULE",
+    "EID_MIN_APP_VERSION",
+    "EID_SYNC_MAX_MUTATIONS",
+    "EID_SYNC_TOMBSTONE_DAYS",
+];
+
+/// Accepted only from the environment (and `EID_CLOCK_START`, for tests, too).
+pub const ENVIRONMENT_ONLY: &[&str] = &[
+    "EID_JWT_SECRET",
+    "EID_CITIZEN_ID_KEY",
+    "SMTP_URL",
+    "EID_DEMO_PASSWORD",
+    "EID_METRICS_TOKEN",
+    "EID_CLOCK_START",
+    "EID_CONFIG_FILE",
+];
+
+/// Names kept from before the rule above.
+const FILE_ALIASES: &[(&str, &str)] = &[
+    ("environment", "EID_ENV"),
+    ("cors_allowed_origins", "EID_CORS_ORIGINS"),
+];
+
+fn file_key(var: &str) -> String {
+    var.strip_prefix("EID_").unwrap_or(var).to_ascii_lowercase()
+}
+
+/// The variables a configuration file sets. A key that names no setting (a secret among
+/// them) is refused; a list becomes the comma-separated text its variable takes.
+fn read_file_settings(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let fail = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    let mut settings = HashMap::new();
+    for (key, value) in table {
+        let var = FILE_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == key)
+            .map(|(_, var)| *var)
+            .or_else(|| FILE_SETTINGS.iter().copied().find(|v| file_key(v) == key))
+            .ok_or_else(|| {
+                fail(format!(
+                    "unknown setting `{key}` (secrets are accepted only from the environment)"
+                ))
+            })?;
+        let text = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(x) => x.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(text) => Ok(text),
+                    toml::Value::Integer(n) => Ok(n.to_string()),
+                    other => Err(fail(format!(
+                        "`{key}`: unexpected list item of type {}",
+                        other.type_str()
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(","),
+            other => {
+                return Err(fail(format!(
+                    "`{key}`: unexpected value of type {}",
+                    other.type_str()
+                )))
+            }
+        };
+        settings.insert(var.to_owned(), text);
+    }
+    Ok(settings)
 }
 
 /// Where a database URL points.
@@ -335,14 +416,24 @@ impl Settings {
 
     /// Builds the settings from a map of variables, as `from_env` does with the real
     /// environment; tests call it with their own map.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
-        let file = match var("EID_CONFIG_FILE") {
-            Some(path) => read_file_settings(Path::new(&path))?,
-            None => FileSettings::default(),
+    pub fn from_vars(environment_vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let config_file = environment_vars
+            .get("EID_CONFIG_FILE")
+            .filter(|v| !v.is_empty());
+        let mut merged = match config_file {
+            Some(path) => read_file_settings(Path::new(path))?,
+            None => HashMap::new(),
         };
+        merged.extend(
+            environment_vars
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        let vars = &merged;
+        let var = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
 
-        let environment = match var("EID_ENV").or(file.environment).as_deref() {
+        let environment = match var("EID_ENV").as_deref() {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
             Some(other) => {
@@ -352,13 +443,11 @@ impl Settings {
                 })
             }
         };
-        let database_url = var("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let location = DatabaseLocation::parse(&database_url)?;
         let mut startup_warnings = Vec::new();
         let secrets = resolve_secrets(vars, environment, &location, &mut startup_warnings)?;
-        let log_format = match var("EID_LOG_FORMAT").or(file.log_format).as_deref() {
+        let log_format = match var("EID_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
@@ -370,56 +459,32 @@ impl Settings {
         };
 
         let auth = AuthSettings {
-            issuer: var("EID_JWT_ISSUER")
-                .or(file.jwt_issuer)
-                .unwrap_or_else(|| "eid-adoption".into()),
-            audience: var("EID_JWT_AUDIENCE")
-                .or(file.jwt_audience)
-                .unwrap_or_else(|| "eid-adoption-api".into()),
+            issuer: var("EID_JWT_ISSUER").unwrap_or_else(|| "eid-adoption".into()),
+            audience: var("EID_JWT_AUDIENCE").unwrap_or_else(|| "eid-adoption-api".into()),
             access_token_ttl: Duration::from_secs(
-                parse_var(vars, "EID_ACCESS_TOKEN_TTL_SECS")?
-                    .or(file.access_token_ttl_secs)
-                    .unwrap_or(15 * 60),
+                parse_var(vars, "EID_ACCESS_TOKEN_TTL_SECS")?.unwrap_or(15 * 60),
             ),
             refresh_token_ttl: Duration::from_secs(
-                parse_var::<u64>(vars, "EID_REFRESH_TOKEN_TTL_DAYS")?
-                    .or(file.refresh_token_ttl_days)
-                    .unwrap_or(30)
-                    * 24
-                    * 3600,
+                parse_var::<u64>(vars, "EID_REFRESH_TOKEN_TTL_DAYS")?.unwrap_or(30) * 24 * 3600,
             ),
             password_hash_concurrency: parse_var(vars, "EID_PASSWORD_HASH_CONCURRENCY")?
-                .or(file.password_hash_concurrency)
                 .unwrap_or(2)
                 .max(1),
         };
         let throttle = ThrottleSettings {
             window: Duration::from_secs(
-                parse_var(vars, "EID_THROTTLE_WINDOW_SECS")?
-                    .or(file.throttle_window_secs)
-                    .unwrap_or(15 * 60),
+                parse_var(vars, "EID_THROTTLE_WINDOW_SECS")?.unwrap_or(15 * 60),
             ),
-            lockout: Duration::from_secs(
-                parse_var(vars, "EID_LOCKOUT_SECS")?
-                    .or(file.lockout_secs)
-                    .unwrap_or(15 * 60),
-            ),
+            lockout: Duration::from_secs(parse_var(vars, "EID_LOCKOUT_SECS")?.unwrap_or(15 * 60)),
             login_failures_per_account: parse_var(vars, "EID_LOGIN_FAILURES_PER_ACCOUNT")?
-                .or(file.login_failures_per_account)
                 .unwrap_or(5)
                 .max(1),
-            failures_per_ip: parse_var(vars, "EID_FAILURES_PER_IP")?
-                .or(file.failures_per_ip)
-                .unwrap_or(30)
-                .max(1),
+            failures_per_ip: parse_var(vars, "EID_FAILURES_PER_IP")?.unwrap_or(30).max(1),
             reset_requests_per_account: parse_var(vars, "EID_RESET_REQUESTS_PER_ACCOUNT")?
-                .or(file.reset_requests_per_account)
                 .unwrap_or(3)
                 .max(1),
         };
-        let bind_addr = var("BIND_ADDR")
-            .or(file.bind_addr)
-            .unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned());
+        let bind_addr = var("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned());
         let smtp_url = var("SMTP_URL").map(SecretString::from);
         if environment == Environment::Production && smtp_url.is_none() {
             return Err(ConfigError::MissingSecret("SMTP_URL"));
@@ -427,51 +492,32 @@ impl Settings {
         let mail = MailSettings {
             smtp_url,
             from: var("EID_MAIL_FROM")
-                .or(file.mail_from)
                 .unwrap_or_else(|| "eID Phú Sơn <no-reply@eid-adoption.invalid>".into()),
             eml_dir: var("EID_MAIL_DIR")
-                .or(file.mail_dir)
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir(&location).join("mail")),
-            public_url: var("EID_PUBLIC_URL")
-                .or(file.public_url)
-                .map(|url| url.trim_end_matches('/').to_owned()),
+            public_url: var("EID_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
             poll_interval: Duration::from_millis(
-                parse_var(vars, "EID_MAIL_POLL_MS")?
-                    .or(file.mail_poll_ms)
-                    .unwrap_or(2000)
-                    .max(10),
+                parse_var(vars, "EID_MAIL_POLL_MS")?.unwrap_or(2000).max(10),
             ),
             retry_base: Duration::from_millis(
                 parse_var(vars, "EID_MAIL_RETRY_BASE_MS")?
-                    .or(file.mail_retry_base_ms)
                     .unwrap_or(30_000)
                     .max(10),
             ),
             max_attempts: parse_var(vars, "EID_MAIL_MAX_ATTEMPTS")?
-                .or(file.mail_max_attempts)
                 .unwrap_or(12)
                 .max(1),
             invitation_ttl: Duration::from_secs(
-                parse_var::<u64>(vars, "EID_INVITATION_TTL_HOURS")?
-                    .or(file.invitation_ttl_hours)
-                    .unwrap_or(72)
-                    * 3600,
+                parse_var::<u64>(vars, "EID_INVITATION_TTL_HOURS")?.unwrap_or(72) * 3600,
             ),
             reset_ttl: Duration::from_secs(
-                parse_var::<u64>(vars, "EID_RESET_TTL_MINUTES")?
-                    .or(file.reset_ttl_minutes)
-                    .unwrap_or(60)
-                    * 60,
+                parse_var::<u64>(vars, "EID_RESET_TTL_MINUTES")?.unwrap_or(60) * 60,
             ),
         };
         let http = HttpSettings {
-            max_body_bytes: parse_var(vars, "EID_MAX_BODY_BYTES")?
-                .or(file.max_body_bytes)
-                .unwrap_or(512 * 1024),
-            max_import_bytes: parse_var(vars, "EID_MAX_IMPORT_BYTES")?
-                .or(file.max_import_bytes)
-                .unwrap_or(20 * 1024 * 1024),
+            max_body_bytes: parse_var(vars, "EID_MAX_BODY_BYTES")?.unwrap_or(512 * 1024),
+            max_import_bytes: parse_var(vars, "EID_MAX_IMPORT_BYTES")?.unwrap_or(20 * 1024 * 1024),
             trusted_proxies: match var("EID_TRUSTED_PROXIES") {
                 Some(list) => list
                     .split(',')
@@ -493,17 +539,18 @@ impl Settings {
                         .filter(|o| !o.is_empty())
                         .collect()
                 })
-                .or(file.cors_allowed_origins)
                 .unwrap_or_default(),
-            metrics_enabled: parse_var(vars, "EID_METRICS_ENABLED")?
-                .or(file.metrics_enabled)
-                .unwrap_or(true),
-            workers: parse_var(vars, "EID_WORKERS")?.or(file.workers),
+            metrics_enabled: parse_var(vars, "EID_METRICS_ENABLED")?.unwrap_or(true),
+            metrics_token: match var("EID_METRICS_TOKEN") {
+                Some(token) => Some(strong_secret("EID_METRICS_TOKEN", &token)?),
+                None => None,
+            },
+            workers: parse_var(vars, "EID_WORKERS")?,
         };
 
         let demo_password = var("EID_DEMO_PASSWORD").map(SecretString::from);
 
-        let sqlite_commit = match var("EID_SQLITE_COMMIT").or(file.sqlite_commit) {
+        let sqlite_commit = match var("EID_SQLITE_COMMIT") {
             None => crate::db::CommitMode::Group,
             Some(text) => crate::db::CommitMode::parse(&text).ok_or(ConfigError::Invalid {
                 name: "EID_SQLITE_COMMIT",
@@ -519,11 +566,7 @@ impl Settings {
                     .into(),
             });
         }
-        let clock = clock_settings(
-            var("EID_TIME_ZONE").or(file.time_zone),
-            var("EID_CLOCK_START"),
-            environment,
-        )?;
+        let clock = clock_settings(var("EID_TIME_ZONE"), var("EID_CLOCK_START"), environment)?;
 
         Ok(Settings {
             environment,
@@ -531,7 +574,6 @@ impl Settings {
             bind_addr,
             log_format,
             database_pool_size: parse_var(vars, "EID_DATABASE_POOL_SIZE")?
-                .or(file.database_pool_size)
                 .unwrap_or(8)
                 .max(1),
             sqlite_commit,
@@ -608,17 +650,6 @@ where
     }
 }
 
-fn read_file_settings(path: &Path) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
-}
-
 /// The secrets as kept on disk in development mode.
 #[derive(Serialize, Deserialize)]
 struct DevSecretsFile {
@@ -641,6 +672,14 @@ fn resolve_secrets(
             jwt_signing_key: strong_secret("EID_JWT_SECRET", jwt)?,
             citizen_id_hmac_key: strong_secret("EID_CITIZEN_ID_KEY", hmac)?,
         });
+    }
+    // A secret that is given must be strong in development too: a weak key set "just for
+    // now" is how weak keys reach production.
+    if let Some(jwt) = jwt {
+        strong_secret("EID_JWT_SECRET", jwt)?;
+    }
+    if let Some(hmac) = hmac {
+        strong_secret("EID_CITIZEN_ID_KEY", hmac)?;
     }
     if let (Some(jwt), Some(hmac)) = (jwt, hmac) {
         return Ok(Secrets {
@@ -695,7 +734,7 @@ fn load_or_create_dev_secrets(path: &Path) -> Result<DevSecretsFile, ConfigError
         return toml::from_str(&text).map_err(|e| fail(e.to_string()));
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        crate::private_files::create_dir(dir).map_err(|e| fail(e.to_string()))?;
     }
     let secrets = DevSecretsFile {
         jwt_signing_key: random_secret(),
@@ -828,5 +867,90 @@ mod tests {
         let err =
             Settings::from_vars(&vars(&[("EID_CONFIG_FILE", path.to_str().unwrap())])).unwrap_err();
         assert!(matches!(err, ConfigError::File { .. }));
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_in_development_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+        let err = Settings::from_vars(&vars(&[
+            ("DATABASE_URL", &url),
+            ("EID_JWT_SECRET", "short"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::WeakSecret("EID_JWT_SECRET")));
+    }
+
+    #[test]
+    fn a_config_file_carries_every_non_secret_setting_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eid.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "database_url = \"sqlite://{}/db.sqlite\"\npace_days = 14\nage_bands = [18, 40, 65]\n\
+                 digest_schedule = \"off\"\nmin_app_version = \"1.2.0\"\nsync_max_mutations = 50\n\
+                 trusted_proxies = [\"10.0.0.1\"]\ncors_allowed_origins = [\"https://a.vn\"]\n\
+                 lockout_secs = 60\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let settings = Settings::from_vars(&vars(&[
+            ("EID_CONFIG_FILE", path.to_str().unwrap()),
+            ("EID_LOCKOUT_SECS", "90"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.adoption.pace_days, 14);
+        assert_eq!(settings.adoption.age_bands, vec![18, 40, 65]);
+        assert_eq!(settings.adoption.digest_schedule, None);
+        assert_eq!(settings.sync.min_app_version, vec![1, 2, 0]);
+        assert_eq!(settings.sync.max_mutations, 50);
+        assert_eq!(settings.http.trusted_proxies.len(), 1);
+        assert_eq!(
+            settings.http.cors_allowed_origins,
+            vec!["https://a.vn".to_owned()]
+        );
+        assert_eq!(settings.throttle.lockout, Duration::from_secs(90));
+        // Every setting of the list has a key the file accepts.
+        for var in FILE_SETTINGS {
+            assert!(!ENVIRONMENT_ONLY.contains(var));
+        }
+    }
+
+    #[test]
+    fn every_variable_read_here_is_either_a_file_setting_or_environment_only() {
+        let source = include_str!("config.rs");
+        let mut rest = source;
+        while let Some(at) = rest.find("\"EID_") {
+            let name: String = rest[at + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            assert!(
+                name == "EID_"
+                    || FILE_SETTINGS.contains(&name.as_str())
+                    || ENVIRONMENT_ONLY.contains(&name.as_str()),
+                "{name} is in neither list"
+            );
+            rest = &rest[at + 1..];
+        }
+    }
+
+    #[test]
+    fn a_config_file_cannot_carry_the_metrics_token_or_any_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eid.toml");
+        for key in [
+            "metrics_token",
+            "jwt_secret",
+            "citizen_id_key",
+            "demo_password",
+        ] {
+            std::fs::write(&path, format!("{key} = \"x\"\n")).unwrap();
+            let err = Settings::from_vars(&vars(&[("EID_CONFIG_FILE", path.to_str().unwrap())]))
+                .unwrap_err();
+            assert!(matches!(err, ConfigError::File { .. }), "{key}");
+        }
     }
 }

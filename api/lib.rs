@@ -25,6 +25,7 @@ pub mod ops;
 pub mod pages;
 pub mod pagination;
 pub mod patch;
+pub mod private_files;
 pub mod problem;
 pub mod residents;
 pub mod routes;

@@ -62,6 +62,15 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("`EID_METRICS_TOKEN`, when the server sets one"))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! `Caller` extractor turns it into the caller's role and area scope, read fresh from the
 //! database so a disabled account or a changed scope takes effect at once.
 
+mod jwt_crypto;
 pub mod login;
 pub mod logout;
 pub mod password;
@@ -133,13 +134,11 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
             let token = bearer?;
             let claims = state.tokens.verify(&token)?;
-            let user_id = claims.sub.clone();
-            let caller = state
+            let (user_id, session_id) = (claims.sub.clone(), claims.sid.clone());
+            let (role, scope) = state
                 .db
-                .read(move |conn| load_caller(conn, &user_id))
-                .await?;
-            let (role, scope) =
-                caller.ok_or_else(|| ApiError::unauthorized(ProblemCode::InvalidToken))?;
+                .read(move |conn| load_caller(conn, &user_id, &session_id))
+                .await??;
             Ok(Caller {
                 user_id: claims.sub,
                 role,
@@ -169,11 +168,14 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-/// The role and scope of an active user; `None` if the user is gone or disabled.
+/// The role and scope of an active user whose sign-in still holds: an access token is
+/// refused at once after logout, a revoked session, a reused refresh token, a password
+/// reset or disabling, not when it expires.
 fn load_caller(
     conn: &mut crate::db::DbConnection,
     user_id: &str,
-) -> Result<Option<(Role, Scope)>, ApiError> {
+    session_id: &str,
+) -> Result<Result<(Role, Scope), ApiError>, ApiError> {
     let row: Option<(String, Option<String>, bool, Option<String>)> = users::table
         .left_join(areas::table)
         .filter(users::id.eq(user_id))
@@ -185,8 +187,20 @@ fn load_caller(
         ))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(role, area_id, active, area_path)| {
+    let Some(caller) = row.and_then(|(role, area_id, active, area_path)| {
         let role = Role::parse(&role)?;
         active.then_some((role, Scope { area_id, area_path }))
-    }))
+    }) else {
+        return Ok(Err(ApiError::unauthorized(ProblemCode::InvalidToken)));
+    };
+    let session_holds: i64 = crate::schema::refresh_families::table
+        .filter(crate::schema::refresh_families::id.eq(session_id))
+        .filter(crate::schema::refresh_families::user_id.eq(user_id))
+        .filter(crate::schema::refresh_families::revoked_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if session_holds == 0 {
+        return Ok(Err(ApiError::unauthorized(ProblemCode::SessionRevoked)));
+    }
+    Ok(Ok(caller))
 }

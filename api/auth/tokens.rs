@@ -39,11 +39,13 @@ pub struct AccessTokens {
 
 impl AccessTokens {
     pub fn new(key: &[u8], settings: &AuthSettings) -> AccessTokens {
+        super::jwt_crypto::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        // A token lives exactly `expires_in` seconds, as the client is told.
+        validation.leeway = 0;
         AccessTokens {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
@@ -130,6 +132,26 @@ mod tests {
             ours.verify(&token).unwrap_err().code,
             ProblemCode::InvalidToken
         );
+    }
+
+    #[test]
+    fn a_token_signed_with_another_algorithm_is_refused() {
+        let ours = AccessTokens::new(b"0123456789abcdef0123456789abcdef", &settings());
+        let token = ours.issue("user-1", Role::Admin, "s").unwrap();
+        let (_, rest) = token.split_once('.').unwrap();
+        // {"typ":"JWT","alg":"HS512"}
+        let forged = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9.{rest}");
+        assert_eq!(
+            ours.verify(&forged).unwrap_err().code,
+            ProblemCode::InvalidToken
+        );
+        let claims = ours.verify(&token).unwrap();
+        assert!(encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef")
+        )
+        .is_err());
     }
 
     #[test]

@@ -141,7 +141,10 @@ impl Db {
         match location {
             DatabaseLocation::SqliteFile(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
+                    crate::private_files::create_dir(dir)?;
+                }
+                if crate::private_files::restrict_file(path)? {
+                    tracing::warn!(path = %path.display(), "the database file was readable by others; it is now private to this user");
                 }
                 let writer = builder().max_size(1).build(manager.clone())?;
                 let reader = builder().max_size(pool_size).build(manager)?;

@@ -40,7 +40,7 @@ impl Delivery {
                     .build(),
             )),
             None => {
-                std::fs::create_dir_all(&settings.eml_dir)?;
+                crate::private_files::create_dir(&settings.eml_dir)?;
                 Ok(Delivery::Files(settings.eml_dir.clone()))
             }
         }
@@ -57,7 +57,10 @@ impl Delivery {
                 let id = FileTransport::new(dir)
                     .send(message)
                     .map_err(|e| e.to_string())?;
-                tracing::info!(path = %dir.join(format!("{id}.eml")).display(), "e-mail written as a file (no SMTP configured)");
+                let path = dir.join(format!("{id}.eml"));
+                // The mail carries a live invitation or reset link.
+                crate::private_files::restrict_file(&path).map_err(|e| e.to_string())?;
+                tracing::info!(path = %path.display(), "e-mail written as a file (no SMTP configured)");
                 Ok(())
             }
         }

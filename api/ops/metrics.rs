@@ -94,19 +94,39 @@ pub async fn record(
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
-        (status = 404, description = "Metrics are switched off (`EID_METRICS_ENABLED=false`)",
+        (status = 401, description = "`EID_METRICS_TOKEN` is set and the request does not carry it \
+            as a bearer token (`unauthenticated`, `invalid-token`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
-    )
+        (status = 404, description = "Metrics are switched off (`EID_METRICS_ENABLED=false`, or \
+            production without `EID_METRICS_TOKEN`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("metrics_token" = []))
 )]
 #[get("/metrics")]
 pub async fn get_metrics(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.settings.http.metrics_enabled {
+    let http = &state.settings.http;
+    let production = state.settings.environment == crate::config::Environment::Production;
+    if !http.metrics_enabled || (production && http.metrics_token.is_none()) {
         return Err(ProblemCode::NotFound.into());
+    }
+    if let Some(expected) = &http.metrics_token {
+        use secrecy::ExposeSecret;
+        let presented = crate::auth::bearer_token(&req)?;
+        if !constant_time_eq(presented.as_bytes(), expected.expose_secret().as_bytes()) {
+            return Err(ApiError::unauthorized(ProblemCode::InvalidToken));
+        }
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render()?))
+}
+
+/// Compares without stopping at the first difference (the token is a secret).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -217,3 +217,87 @@ fn production_mode_without_secrets_refuses_to_start() {
         + &String::from_utf8_lossy(&output.stdout);
     assert!(log.contains("EID_JWT_SECRET"), "{log}");
 }
+
+#[test]
+fn demo_data_is_refused_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/prod.db", dir.path().display());
+    for args in [
+        &["seed-demo"][..],
+        &["serve", "--demo", "--bind", "127.0.0.1:0"][..],
+    ] {
+        let output = binary()
+            .env("EID_ENV", "production")
+            .env("SMTP_URL", "smtp://127.0.0.1:1")
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let log = String::from_utf8_lossy(&output.stderr).to_string()
+            + &String::from_utf8_lossy(&output.stdout);
+        assert!(log.contains("demo data"), "{args:?}: {log}");
+    }
+}
+
+#[actix_web::test]
+async fn production_serves_metrics_only_with_the_metrics_token_and_keeps_its_files_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/prod.db");
+    let url = format!("sqlite://{}", db.display());
+    let production = [
+        ("EID_ENV", "production"),
+        ("SMTP_URL", "smtp://127.0.0.1:1"),
+    ];
+    let client = reqwest::Client::new();
+    let server = crate::helpers::ServedBinary::start(&url, &production).await;
+    let open = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        open.status(),
+        404,
+        "production without a metrics token serves no metrics"
+    );
+    server.kill();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&db),
+        0o600,
+        "the database file is the service user's alone"
+    );
+    assert_eq!(mode(&db.with_extension("db-wal")), 0o600);
+    assert_eq!(mode(db.parent().unwrap()), 0o700);
+
+    let token = "metrics-token-0123456789abcdef-0123456789";
+    let server = crate::helpers::ServedBinary::start(
+        &url,
+        &[production[0], production[1], ("EID_METRICS_TOKEN", token)],
+    )
+    .await;
+    let metrics = format!("{}/metrics", server.base);
+    assert_eq!(client.get(&metrics).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(&metrics)
+            .bearer_auth("not-the-token")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        client
+            .get(&metrics)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -51,6 +51,21 @@ async fn metrics_can_be_switched_off() {
 }
 
 #[actix_web::test]
+async fn a_metrics_token_when_set_is_required_as_a_bearer_token() {
+    let token = "metrics-token-0123456789abcdef-0123456789";
+    let app = TestApp::spawn_with(&[("EID_METRICS_TOKEN", token)]).await;
+    assert_eq!(
+        app.get("/metrics", None).await.problem_code(),
+        "unauthenticated"
+    );
+    assert_eq!(
+        app.get("/metrics", Some("wrong")).await.problem_code(),
+        "invalid-token"
+    );
+    assert_eq!(app.get("/metrics", Some(token)).await.status, 200);
+}
+
+#[actix_web::test]
 async fn the_contract_and_the_docs_are_served_without_internet() {
     let app = TestApp::spawn().await;
     let spec = app.get("/openapi.json", None).await;

@@ -132,3 +132,75 @@ async fn a_head_cuts_off_a_volunteers_lost_phone() {
         );
     }
 }
+
+#[actix_web::test]
+async fn an_access_token_is_refused_the_moment_its_sign_in_ends() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let refused = |response: crate::helpers::TestResponse, how: &str| {
+        assert_eq!(response.status, 401, "{how}: {}", response.text);
+        assert_eq!(response.problem_code(), "session-revoked", "{how}");
+    };
+
+    let (access, refresh) = login_from(&app, HEAD, "Logged out").await;
+    let out = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(out.status, 204);
+    refused(app.get("/api/v1/me", Some(&access)).await, "logout");
+
+    let (access, _) = login_from(&app, HEAD, "Signed out from elsewhere").await;
+    let (other, _) = login_from(&app, HEAD, "Other device").await;
+    let sessions = app.get("/api/v1/me/sessions", Some(&other)).await;
+    let target = sessions.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["user_agent"] == "Signed out from elsewhere")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .delete(&format!("/api/v1/me/sessions/{target}"), Some(&other))
+        .await;
+    assert_eq!(revoked.status, 204);
+    refused(
+        app.get("/api/v1/me", Some(&access)).await,
+        "revoked by its owner",
+    );
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other)).await.status,
+        200,
+        "the other sign-in holds"
+    );
+
+    let (access, refresh) = login_from(&app, VOLUNTEER, "Copied token").await;
+    assert_eq!(refresh_status(&app, &refresh).await, 200);
+    assert_eq!(
+        refresh_status(&app, &refresh).await,
+        401,
+        "reuse revokes the family"
+    );
+    refused(
+        app.get("/api/v1/me", Some(&access)).await,
+        "refresh token reused",
+    );
+
+    let (access, _) = login_from(&app, VOLUNTEER, "Lost phone").await;
+    let head = app.token_for(HEAD).await;
+    let path = format!("/api/v1/users/{}/sessions", world.volunteer);
+    let listed = app.get(&path, Some(&head)).await;
+    for session in listed.body["items"].as_array().unwrap() {
+        let id = session["id"].as_str().unwrap();
+        app.delete(&format!("{path}/{id}"), Some(&head)).await;
+    }
+    refused(
+        app.get("/api/v1/me", Some(&access)).await,
+        "revoked by the head",
+    );
+}
