@@ -14,10 +14,21 @@ pub enum Cell {
 impl Cell {
     fn as_csv(&self) -> String {
         match self {
-            Cell::Text(text) => text.clone(),
+            Cell::Text(text) => neutralised(text),
             Cell::Number(number) => number.to_string(),
             Cell::Empty => String::new(),
         }
+    }
+}
+
+/// Text a spreadsheet program would run as a formula (`=`, `+`, `-`, `@`, or a tab or
+/// carriage return before one) gets a leading apostrophe, which Excel and LibreOffice show
+/// as plain text: volunteers type names and addresses, officials open the exports.
+fn neutralised(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -74,4 +85,32 @@ pub fn xlsx_bytes(sheets: &[Sheet]) -> Result<Vec<u8>, ApiError> {
         }
     }
     workbook.save_to_buffer().map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_neutralised_and_numbers_are_not() {
+        let header = ["a".to_owned()];
+        let rows = vec![
+            vec![Cell::Text("=HYPERLINK(\"http://x\",\"y\")".into())],
+            vec![Cell::Text("+cmd|' /C calc'!A0".into())],
+            vec![Cell::Text("@SUM(1+1)".into())],
+            vec![Cell::Text("-2+3".into())],
+            vec![Cell::Text("\t=1".into())],
+            vec![Cell::Text("Nguyễn Văn A".into())],
+            vec![Cell::Number(-4.0)],
+        ];
+        let text = String::from_utf8(csv_bytes(&header, &rows).unwrap()).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+        assert_eq!(lines[2], "'+cmd|' /C calc'!A0");
+        assert_eq!(lines[3], "'@SUM(1+1)");
+        assert_eq!(lines[4], "'-2+3");
+        assert_eq!(lines[5], "'\t=1");
+        assert_eq!(lines[6], "Nguyễn Văn A");
+        assert_eq!(lines[7], "-4");
+    }
 }

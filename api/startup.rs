@@ -48,7 +48,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .wrap(ops::security_headers())
             .wrap(from_fn(ops::request_id_header))
             .wrap(from_fn(ops::metrics::record))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()

@@ -37,7 +37,8 @@ pub struct CreateHouseholdRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(example = "Nguyễn Văn Ánh")]
     pub head_name: String,
-    #[validate(length(min = 6, max = 20))]
+    #[validate(length(min = 6, max = 20), custom(function = "super::validate_phone"))]
+    #[schema(pattern = r"^\+?[0-9][0-9 .\-]{4,18}[0-9]$", example = "0912 345 678")]
     pub phone: Option<String>,
 }
 

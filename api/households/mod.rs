@@ -201,3 +201,59 @@ pub fn id_or_new(id: Option<uuid::Uuid>, pointer: &str) -> Result<String, ApiErr
         )),
     }
 }
+
+/// A phone number as people write them in Vietnam: digits, optionally a leading `+`, with
+/// spaces, dots or hyphens between groups (`0912 345 678`, `+84 912 345 678`,
+/// `0237.3824.123`); 6–20 characters. The same rule is in the contract as a pattern.
+pub const PHONE_PATTERN: &str = r"^\+?[0-9][0-9 .\-]{4,18}[0-9]$";
+
+pub fn is_valid_phone(phone: &str) -> bool {
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let length = phone.chars().count();
+    (6..=20).contains(&length)
+        && body.starts_with(|c: char| c.is_ascii_digit())
+        && body.ends_with(|c: char| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-'))
+}
+
+/// For `#[validate(custom(...))]`.
+pub fn validate_phone(phone: &str) -> Result<(), validator::ValidationError> {
+    if is_valid_phone(phone) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid-phone").with_message(
+            "Số điện thoại chỉ gồm chữ số (có thể có dấu + ở đầu, dấu cách, chấm, gạch ngang) / \
+             A phone number is digits (optionally a leading +, spaces, dots, hyphens)"
+                .into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_as_written_in_vietnam_pass_and_formulas_do_not() {
+        for good in [
+            "0912345678",
+            "0912 345 678",
+            "+84 912 345 678",
+            "0237.3824.123",
+        ] {
+            assert!(is_valid_phone(good), "{good}");
+        }
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "12345",
+            "0912-345-67a",
+            "-0912345678",
+        ] {
+            assert!(!is_valid_phone(bad), "{bad}");
+        }
+    }
+}

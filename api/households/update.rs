@@ -34,8 +34,8 @@ pub struct UpdateHouseholdRequest {
     pub head_name: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 6, max = 20))]
-    #[schema(value_type = Option<String>)]
+    #[validate(length(min = 6, max = 20), custom(function = "super::validate_phone"))]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 .\-]{4,18}[0-9]$")]
     pub phone: Option<Option<String>>,
 }
 

@@ -394,7 +394,19 @@ pub fn read_row(
     });
     let address = cells.text(Column::Address, 300);
     let head_name = cells.text(Column::HeadName, 200);
-    let phone = cells.text(Column::Phone, 20);
+    let phone = cells.text(Column::Phone, 20).filter(|phone| {
+        let ok = crate::households::is_valid_phone(phone);
+        if !ok {
+            cells.problem(
+                Column::Phone,
+                "invalid-phone",
+                "Số điện thoại chỉ gồm chữ số (có thể có dấu + ở đầu, dấu cách, chấm, gạch ngang)"
+                    .into(),
+                "A phone number is digits (optionally a leading +, spaces, dots, hyphens)".into(),
+            );
+        }
+        ok
+    });
     let broadband = cells.choice(Column::Broadband, BROADBAND);
     let full_name = cells
         .required(Column::FullName)

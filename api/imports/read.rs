@@ -93,6 +93,24 @@ fn cell_too_long(row: usize) -> Text {
     )
 }
 
+fn control_character(row: usize) -> Text {
+    Text::owned(
+        format!("một ô ở dòng {row} chứa ký tự điều khiển (như NUL)"),
+        format!("a cell in row {row} holds a control character (such as NUL)"),
+    )
+}
+
+/// A cell's text within the limits (see `limits`), or why not.
+fn check_cell(text: &str, row: usize) -> Result<(), Text> {
+    if text.chars().count() > MAX_CELL_CHARS {
+        return Err(cell_too_long(row));
+    }
+    if text.chars().any(crate::problem::is_forbidden_control) {
+        return Err(control_character(row));
+    }
+    Ok(())
+}
+
 fn broken_xlsx(reason: impl std::fmt::Display) -> Text {
     Text::owned(
         format!("tệp XLSX hỏng ({reason})"),
@@ -142,9 +160,18 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
         {
             return Err(cell_too_long(row));
         }
-        rows.push(record.iter().map(str::to_owned).collect());
+        rows.push(record.iter().map(undo_neutralised).collect());
     }
     Ok(rows)
+}
+
+/// Our CSV exports put an apostrophe before text a spreadsheet would run as a formula
+/// (`spreadsheet::neutralised`); an export imported again gets its text back.
+fn undo_neutralised(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        _ => cell.to_owned(),
+    }
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
@@ -176,9 +203,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
         if col >= MAX_COLUMNS {
             return Err(too_many_columns(row + 1));
         }
-        if text.chars().count() > MAX_CELL_CHARS {
-            return Err(cell_too_long(row + 1));
-        }
+        check_cell(&text, row + 1)?;
         if rows.len() <= row {
             rows.resize_with(row + 1, Vec::new);
         }

@@ -17,7 +17,8 @@ use crate::i18n::Text;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
-/// A JSON request body, size-limited, parsed and validated.
+/// A JSON request body, size-limited, parsed and validated; no text in it may hold a
+/// control character (see `first_control_character`).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -29,30 +30,74 @@ where
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<Settings>>()
-            .map(|s| s.http.max_body_bytes)
-            .unwrap_or(512 * 1024);
-        let content_type_ok = is_json(req);
-        let declared_length = declared_length(req);
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(
-                    ApiError::from(ProblemCode::UnsupportedMediaType).with_detail(Text::new(
-                        "Nội dung phải có Content-Type: application/json",
-                        "The body must be sent with Content-Type: application/json",
-                    )),
-                );
-            }
-            let body = read_limited(&mut payload, declared_length, limit).await?;
-            let value = parse_json::<T>(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(field_errors(&e)))?;
-            Ok(ApiJson(value))
-        })
+        let body = read_json::<T>(req, payload, TextCheck::WholeBody);
+        Box::pin(async move { body.await.map(ApiJson) })
     }
+}
+
+/// A JSON body whose parts are checked one by one by their handler: a sync push, where a
+/// control character in one mutation's `data` rejects that mutation alone (`parse_value`),
+/// not the whole batch — which the phone would resend, refused, forever.
+#[derive(Debug)]
+pub struct EnvelopeJson<T>(pub T);
+
+impl<T> FromRequest for EnvelopeJson<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json::<T>(req, payload, TextCheck::ByHandler);
+        Box::pin(async move { body.await.map(EnvelopeJson) })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TextCheck {
+    WholeBody,
+    ByHandler,
+}
+
+fn read_json<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    check: TextCheck,
+) -> LocalBoxFuture<'static, Result<T, ApiError>>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    let limit = req
+        .app_data::<web::Data<Settings>>()
+        .map(|s| s.http.max_body_bytes)
+        .unwrap_or(512 * 1024);
+    let content_type_ok = is_json(req);
+    let declared_length = declared_length(req);
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !content_type_ok {
+            return Err(
+                ApiError::from(ProblemCode::UnsupportedMediaType).with_detail(Text::new(
+                    "Nội dung phải có Content-Type: application/json",
+                    "The body must be sent with Content-Type: application/json",
+                )),
+            );
+        }
+        let body = read_limited(&mut payload, declared_length, limit).await?;
+        let json = parse_json::<serde_json::Value>(&body)?;
+        if check == TextCheck::WholeBody {
+            if let Some(error) = control_character_error(&json, "") {
+                return Err(error);
+            }
+        }
+        let value: T = serde_path_to_error::deserialize(json)
+            .map_err(|error| data_error(json_pointer(error.path()), &error.inner().to_string()))?;
+        value
+            .validate()
+            .map_err(|e| ApiError::validation(field_errors(&e)))?;
+        Ok(value)
+    })
 }
 
 /// Reads a whole body, refusing (413) one over `limit` bytes before reading it when its
@@ -108,15 +153,8 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
 ) -> Result<T, ApiError> {
     // PostgreSQL refuses a NUL in text; refused here, it is the mutation's own fault (a
     // rejection), not a database failure that a resend could get past.
-    if let Some(pointer) = first_nul(value, String::new()) {
-        return Err(ApiError::invalid_field(
-            &format!("{prefix}{pointer}"),
-            "nul-character",
-            Text::new(
-                "Không được chứa ký tự NUL (\\u0000)",
-                "Must not contain the NUL character (\\u0000)",
-            ),
-        ));
+    if let Some(error) = control_character_error(value, prefix) {
+        return Err(error);
     }
     let parsed: T = serde_path_to_error::deserialize(value)
         .map_err(|error| data_error(json_pointer(error.path()), &error.inner().to_string()))
@@ -134,21 +172,67 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
     Ok(parsed)
 }
 
-/// The pointer of the first string (or member name) holding a NUL character.
-fn first_nul(value: &serde_json::Value, at: String) -> Option<String> {
+/// A control character no text of ours may hold: NUL (PostgreSQL refuses it, SQLite
+/// would store it), the other C0 controls except tab, line feed and carriage return, and
+/// DEL. They are never typed by a person; they come from broken or hostile clients, and
+/// they break exports, logs and terminals downstream.
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// 422 naming the first string (or member name) of `value` that holds a forbidden control
+/// character, its pointer below `prefix`.
+pub fn control_character_error(value: &serde_json::Value, prefix: &str) -> Option<ApiError> {
+    let (pointer, nul) = first_control_character(value, String::new())?;
+    Some(control_character_problem(
+        &format!("{prefix}{pointer}"),
+        nul,
+    ))
+}
+
+fn control_character_problem(pointer: &str, nul: bool) -> ApiError {
+    if nul {
+        ApiError::invalid_field(
+            pointer,
+            "nul-character",
+            Text::new(
+                "Không được chứa ký tự NUL (\\u0000)",
+                "Must not contain the NUL character (\\u0000)",
+            ),
+        )
+    } else {
+        ApiError::invalid_field(
+            pointer,
+            "control-character",
+            Text::new(
+                "Không được chứa ký tự điều khiển",
+                "Must not contain control characters",
+            ),
+        )
+    }
+}
+
+fn forbidden_in(text: &str) -> Option<bool> {
+    text.chars()
+        .find(|c| is_forbidden_control(*c))
+        .map(|c| c == '\0')
+}
+
+/// The pointer of the first string (or member name) holding a forbidden control
+/// character, and whether it is a NUL.
+fn first_control_character(value: &serde_json::Value, at: String) -> Option<(String, bool)> {
     use serde_json::Value;
     match value {
-        Value::String(text) => text.contains('\0').then_some(at),
+        Value::String(text) => forbidden_in(text).map(|nul| (at, nul)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, item)| first_nul(item, format!("{at}/{i}"))),
+            .find_map(|(i, item)| first_control_character(item, format!("{at}/{i}"))),
         Value::Object(members) => members.iter().find_map(|(name, item)| {
             let here = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
-            if name.contains('\0') {
-                Some(here)
-            } else {
-                first_nul(item, here)
+            match forbidden_in(name) {
+                Some(nul) => Some((here, nul)),
+                None => first_control_character(item, here),
             }
         }),
         _ => None,
@@ -262,14 +346,28 @@ where
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = serde_urlencoded_query::<T>(req.query_string()).and_then(|value| {
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(field_errors(&e)))?;
-            Ok(value)
-        });
+        let parsed = query_text_check(req.query_string())
+            .and_then(|_| serde_urlencoded_query::<T>(req.query_string()))
+            .and_then(|value| {
+                value
+                    .validate()
+                    .map_err(|e| ApiError::validation(field_errors(&e)))?;
+                Ok(value)
+            });
         std::future::ready(parsed.map(ApiQuery))
     }
+}
+
+/// No query parameter (a search term, a cursor) may hold a forbidden control character.
+fn query_text_check(query: &str) -> Result<(), ApiError> {
+    let pairs = serde_urlencoded_query::<Vec<(String, String)>>(query)?;
+    for (name, value) in pairs {
+        if let Some(nul) = forbidden_in(&name).or_else(|| forbidden_in(&value)) {
+            let pointer = format!("/{}", name.replace('~', "~0").replace('/', "~1"));
+            return Err(control_character_problem(&pointer, nul));
+        }
+    }
+    Ok(())
 }
 
 fn serde_urlencoded_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {

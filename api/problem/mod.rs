@@ -17,8 +17,9 @@ use utoipa::ToSchema;
 use crate::i18n::{Lang, Text};
 
 pub use extract::{
-    declared_length, json_config, parse_value, path_config, query_config, read_limited, ApiJson,
-    ApiQuery, IfMatch, JSON_CONTENT_TYPE,
+    control_character_error, declared_length, is_forbidden_control, json_config, parse_value,
+    path_config, query_config, read_limited, ApiJson, ApiQuery, EnvelopeJson, IfMatch,
+    JSON_CONTENT_TYPE,
 };
 pub use render::{localize_problems, not_found_or_method_not_allowed, RouteTable};
 

@@ -27,7 +27,7 @@ use crate::conflicts::{self, apply_patch, Editable, NewConflict};
 use crate::db::{now, DbConnection};
 use crate::households::{Household, RecordScope};
 use crate::i18n::{Lang, Text};
-use crate::problem::{parse_value, ApiError, ApiJson, Problem, ProblemCode};
+use crate::problem::{parse_value, ApiError, EnvelopeJson, Problem, ProblemCode};
 use crate::residents::Resident;
 use crate::schema::{devices, field_versions, households, residents, sync_mutations, visits};
 use crate::state::AppState;
@@ -182,7 +182,7 @@ pub async fn sync_push(
     caller: Caller,
     client: ClientInfo,
     version: AppVersion,
-    body: ApiJson<PushRequest>,
+    body: EnvelopeJson<PushRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Volunteer, Role::Head, Role::Admin])?;
     let request = body.0;

@@ -561,6 +561,27 @@ impl ServedBinary {
     /// The same on a given port: a server started again where it ran is the same node,
     /// which releases the idempotency leases its killed predecessor held.
     pub async fn start_on(port: u16, database_url: &str, extra: &[(&str, &str)]) -> ServedBinary {
+        let log = std::env::var("EID_TEST_SERVER_LOG")
+            .ok()
+            .filter(|path| !path.is_empty());
+        Self::spawn(port, database_url, extra, log.as_deref()).await
+    }
+
+    /// The same with everything it prints (`RUST_LOG=info`) appended to `log`.
+    pub async fn start_logging_to(
+        log: &str,
+        database_url: &str,
+        extra: &[(&str, &str)],
+    ) -> ServedBinary {
+        Self::spawn(crate::cli::free_port(), database_url, extra, Some(log)).await
+    }
+
+    async fn spawn(
+        port: u16,
+        database_url: &str,
+        extra: &[(&str, &str)],
+        log: Option<&str>,
+    ) -> ServedBinary {
         let mut command = crate::cli::binary();
         command
             .env("DATABASE_URL", database_url)
@@ -568,19 +589,19 @@ impl ServedBinary {
             .envs(extra.iter().copied())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")]);
         // `EID_TEST_SERVER_LOG=FILE` keeps what the processes print, for a failure's story.
-        match std::env::var("EID_TEST_SERVER_LOG") {
-            Ok(path) if !path.is_empty() => {
+        match log {
+            Some(path) => {
                 let log = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(&path)
-                    .expect("EID_TEST_SERVER_LOG");
+                    .open(path)
+                    .expect("the server's log file");
                 command
                     .stdout(log.try_clone().unwrap())
                     .stderr(log)
                     .env("RUST_LOG", "info");
             }
-            _ => {
+            None => {
                 command
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null());

@@ -17,6 +17,7 @@ mod duplicates;
 mod errors;
 mod faults;
 mod helpers;
+mod hostile_input;
 mod households;
 mod idempotency;
 mod imports;
