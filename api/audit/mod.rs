@@ -225,18 +225,16 @@ pub fn record_for_user(
     )
 }
 
-/// `{"field": {"from": old, "to": new}}` for each field whose value differs.
+/// `{"changed": ["field", …]}`: the names of the fields whose value differs, never the
+/// values. The log is append-only and kept for years; an erased person (or a volunteer's
+/// phone number) must not live on in it.
 pub fn diff(fields: &[(&str, Value, Value)]) -> Value {
-    let mut changes = serde_json::Map::new();
-    for (name, from, to) in fields {
-        if from != to {
-            changes.insert(
-                (*name).to_owned(),
-                serde_json::json!({"from": from, "to": to}),
-            );
-        }
-    }
-    Value::Object(changes)
+    let changed: Vec<&str> = fields
+        .iter()
+        .filter(|(_, from, to)| from != to)
+        .map(|(name, _, _)| *name)
+        .collect();
+    serde_json::json!({ "changed": changed })
 }
 
 #[cfg(test)]
@@ -261,6 +259,6 @@ mod tests {
             ("name", json!("A"), json!("B")),
             ("role", json!("head"), json!("head")),
         ]);
-        assert_eq!(changes, json!({"name": {"from": "A", "to": "B"}}));
+        assert_eq!(changes, json!({"changed": ["name"]}));
     }
 }

@@ -115,7 +115,7 @@ pub fn create(
             action: Action::HouseholdCreated,
             entity_id: Some(&id),
             area_id: Some(&area.id),
-            changes: json!({"code": request.code, "address": request.address}),
+            changes: json!({"changed": ["code", "address", "head_name", "phone"]}),
         },
     )?;
     find_household(conn, &scope, &id)

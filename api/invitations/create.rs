@@ -206,7 +206,6 @@ pub async fn create_invitation(
                     area_id: area_id.as_deref(),
                     changes: json!({
                         "user_id": user_id,
-                        "email": email,
                         "role": request.role.as_str(),
                         "replaced_earlier_invitation": replaced,
                     }),

@@ -47,9 +47,9 @@ pub async fn revoke_invitation(
                 InvitationStatus::Replaced => return Err(ProblemCode::InvitationNotFound.into()),
                 InvitationStatus::Pending | InvitationStatus::Expired => {}
             }
-            let (email, area_id): (String, Option<String>) = users::table
+            let area_id: Option<String> = users::table
                 .find(&invitation.user_id)
-                .select((users::email, users::area_id))
+                .select(users::area_id)
                 .first(conn)?;
             audit::record(
                 conn,
@@ -58,7 +58,7 @@ pub async fn revoke_invitation(
                     action: Action::InvitationRevoked,
                     entity_id: Some(&invitation.id),
                     area_id: area_id.as_deref(),
-                    changes: json!({"user_id": invitation.user_id, "email": email}),
+                    changes: json!({"user_id": invitation.user_id}),
                 },
             )?;
             // The account never had a password: nothing else refers to it yet.

@@ -367,3 +367,39 @@ async fn the_audit_log_cannot_be_changed_or_deleted() {
     assert!(deleted.is_err());
     assert_eq!(count(&app, "auth.login"), 1);
 }
+
+#[actix_web::test]
+async fn the_trail_names_the_fields_a_correction_touched_but_never_their_values() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let created = app
+        .post(
+            "/api/v1/households",
+            Some(&head),
+            &json!({"area_id": world.n1, "address": "Số 5 Ngõ Kín", "head_name": "Lê Thị Riêng", "phone": "0912 000 111"}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap();
+    let corrected = app
+        .patch(
+            &format!("/api/v1/households/{id}"),
+            Some(&head),
+            Some("\"1\""),
+            &json!({"phone": "0912 000 222", "head_name": "Lê Thị Khác"}),
+        )
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+    let national = app.token_for(NATIONAL_ADMIN).await;
+    let trail = app.get("/api/v1/audit?limit=500", Some(&national)).await;
+    for value in ["Ngõ Kín", "Lê Thị", "0912 000"] {
+        assert!(!trail.text.contains(value), "{value} is in the trail");
+    }
+    let update = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "household.updated")
+        .unwrap();
+    assert_eq!(update["changes"], json!({"changed": ["head_name", "phone"]}));
+}

@@ -151,7 +151,7 @@ async fn exported_csv_text_never_runs_as_a_formula_and_imports_back_unchanged() 
 #[actix_web::test]
 async fn the_request_log_holds_no_token_and_no_search_term() {
     let app = TestApp::spawn().await;
-    let world = app.seed_world();
+    app.seed_world();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
     let server =

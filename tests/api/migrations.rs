@@ -77,3 +77,74 @@ async fn migrations_run_up_down_and_up_again() {
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, 200);
 }
+
+#[actix_web::test]
+async fn audit_rows_written_before_the_no_values_rule_keep_only_the_names_of_their_fields() {
+    use diesel::prelude::*;
+    use eid_adoption::db::{revert_last_migration, run_pending_migrations};
+    use eid_adoption::schema::audit_log;
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.writer_connection().unwrap();
+    revert_last_migration(&mut conn).unwrap();
+    let old = [
+        (
+            "a",
+            "household.updated",
+            r#"{"phone":{"from":"0912","to":"0913"},"head_name":{"from":"Bí Mật","to":"X"}}"#,
+        ),
+        (
+            "b",
+            "household.created",
+            r#"{"code":"HK-1","address":"Số 7 Nhà Riêng"}"#,
+        ),
+        (
+            "c",
+            "invitation.created",
+            r#"{"user_id":"u","email":"rieng@example.vn","role":"volunteer"}"#,
+        ),
+        ("d", "login", r#"{"session_id":"s"}"#),
+    ];
+    for (id, action, changes) in old {
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::id.eq(id),
+                audit_log::occurred_at.eq(eid_adoption::db::now()),
+                audit_log::action.eq(action),
+                audit_log::entity.eq("x"),
+                audit_log::changes.eq(changes),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    run_pending_migrations(&mut conn).unwrap();
+    let rows: Vec<(String, String)> = audit_log::table
+        .filter(audit_log::id.eq_any(["a", "b", "c", "d"]))
+        .order(audit_log::id.asc())
+        .select((audit_log::id, audit_log::changes))
+        .load(&mut conn)
+        .unwrap();
+    let changes: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(_, c)| serde_json::from_str(c).unwrap())
+        .collect();
+    assert_eq!(
+        changes[0],
+        serde_json::json!({"changed": ["head_name", "phone"]})
+    );
+    assert_eq!(changes[1]["changed"][1], "address");
+    assert_eq!(
+        changes[2],
+        serde_json::json!({"user_id": "u", "role": "volunteer"})
+    );
+    assert_eq!(changes[3], serde_json::json!({"session_id": "s"}));
+    for (_, text) in &rows {
+        for secret in ["0912", "Bí Mật", "Nhà Riêng", "rieng@example.vn"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+    // Append-only again.
+    let update = diesel::update(audit_log::table.find("d"))
+        .set(audit_log::changes.eq("{}"))
+        .execute(&mut conn);
+    assert!(update.is_err(), "the audit log is append-only again");
+}
