@@ -55,6 +55,8 @@ pub enum Action {
     DigestSent,
     ConflictRecorded,
     ConflictResolved,
+    SyncDownloaded,
+    DuplicateListRead,
 }
 
 impl Action {
@@ -99,6 +101,8 @@ impl Action {
         Action::DigestSent,
         Action::ConflictRecorded,
         Action::ConflictResolved,
+        Action::SyncDownloaded,
+        Action::DuplicateListRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -143,6 +147,8 @@ impl Action {
             Action::DigestSent => "digest.sent",
             Action::ConflictRecorded => "conflict.recorded",
             Action::ConflictResolved => "conflict.resolved",
+            Action::SyncDownloaded => "sync.downloaded",
+            Action::DuplicateListRead => "duplicate.list_read",
         }
     }
 

@@ -93,6 +93,7 @@ pub fn duplicate_response(
 pub async fn list_duplicates(
     state: web::Data<AppState>,
     caller: Caller,
+    client: crate::auth::sessions::ClientInfo,
     query: ApiQuery<DuplicateListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Head, Role::Admin])?;
@@ -104,7 +105,7 @@ pub async fn list_duplicates(
     let limit = page.limit();
     let (items, next_cursor) = state
         .db
-        .read(move |conn| {
+        .write(move |conn| {
             // Both records in scope (see `residents_in_scope`).
             let in_scope = || {
                 residents::table
@@ -121,7 +122,7 @@ pub async fn list_duplicates(
                 .limit(limit + 1)
                 .select(DuplicatePair::as_select())
                 .into_boxed();
-            if let Some(after) = after {
+            if let Some(after) = after.clone() {
                 select = select.filter(duplicate_pairs::id.gt(after));
             }
             let rows: Vec<DuplicatePair> = select.load(conn)?;
@@ -130,6 +131,17 @@ pub async fn list_duplicates(
                 .into_iter()
                 .map(|pair| duplicate_response(conn, pair))
                 .collect::<Result<Vec<_>, _>>()?;
+            // Each pair shows two people's full records.
+            crate::audit::record(
+                conn,
+                &caller.actor(&client),
+                crate::audit::Entry {
+                    action: crate::audit::Action::DuplicateListRead,
+                    entity_id: None,
+                    area_id: caller.scope.area_id.as_deref(),
+                    changes: serde_json::json!({"pairs": items.len()}),
+                },
+            )?;
             Ok((items, next_cursor))
         })
         .await?;

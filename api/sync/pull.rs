@@ -172,12 +172,15 @@ enum Item {
 pub async fn sync_pull(
     state: web::Data<AppState>,
     caller: Caller,
+    client: crate::auth::sessions::ClientInfo,
     _version: AppVersion,
     query: ApiQuery<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Volunteer, Role::Head, Role::Admin])?;
     let query = query.0;
     let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let full_download = cursor.is_none();
+    let auditor = caller.clone();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let retention = Duration::days(i64::from(state.settings.sync.tombstone_days));
     let response = state
@@ -192,6 +195,31 @@ pub async fn sync_pull(
             })
         })
         .await?;
+    if full_download {
+        // A download of everything (a new phone, or after 410) hands a whole
+        // neighbourhood's people to one device: on the record, like a list read.
+        let households = response.households.upserted.len();
+        let residents = response.residents.upserted.len();
+        let more = response.has_more;
+        state
+            .db
+            .write(move |conn| {
+                crate::audit::record(
+                    conn,
+                    &auditor.actor(&client),
+                    crate::audit::Entry {
+                        action: crate::audit::Action::SyncDownloaded,
+                        entity_id: None,
+                        area_id: auditor.scope.area_id.as_deref(),
+                        changes: serde_json::json!({
+                            "first_page": {"households": households, "residents": residents},
+                            "has_more": more,
+                        }),
+                    },
+                )
+            })
+            .await?;
+    }
     Ok(HttpResponse::Ok().json(response))
 }
 

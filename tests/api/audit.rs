@@ -403,3 +403,28 @@ async fn the_trail_names_the_fields_a_correction_touched_but_never_their_values(
         .unwrap();
     assert_eq!(update["changes"], json!({"changed": ["head_name", "phone"]}));
 }
+
+#[actix_web::test]
+async fn a_full_sync_download_and_a_look_at_the_duplicates_are_on_the_record() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let mut phone = crate::phone::Phone::sign_in(&app, VOLUNTEER).await;
+    phone.pull().await;
+    let head = app.token_for(HEAD).await;
+    assert_eq!(app.get("/api/v1/duplicates", Some(&head)).await.status, 200);
+    let rows: Vec<(String, Option<String>)> = app.with_db(|conn| {
+        audit_log::table
+            .filter(audit_log::action.eq_any(["sync.downloaded", "duplicate.list_read"]))
+            .order(audit_log::action.asc())
+            .select((audit_log::action, audit_log::actor_id))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        rows,
+        vec![
+            ("duplicate.list_read".to_owned(), Some(world.head.clone())),
+            ("sync.downloaded".to_owned(), Some(world.volunteer.clone())),
+        ]
+    );
+}
