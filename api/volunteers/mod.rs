@@ -142,7 +142,14 @@ pub fn end_assignment(
     Ok(removed > 0)
 }
 
-/// Whether the volunteer was assigned to the neighbourhood at that moment.
+/// How long after being taken off a neighbourhood a volunteer's phone may still hand in
+/// what it recorded there while assigned (it was offline when the head changed the list).
+/// The moment of a visit is the phone's word; without this bound a volunteer taken off
+/// could go on writing there for ever by back-dating.
+pub const LATE_SYNC_GRACE_DAYS: i64 = 7;
+
+/// Whether the volunteer was assigned to the neighbourhood at that moment, and — when the
+/// assignment has ended — it ended no more than `LATE_SYNC_GRACE_DAYS` ago.
 pub fn was_assigned(
     conn: &mut DbConnection,
     user_id: &str,
@@ -150,6 +157,7 @@ pub fn was_assigned(
     at: chrono::NaiveDateTime,
 ) -> Result<bool, ApiError> {
     use crate::schema::assignment_periods;
+    let grace_since = crate::db::now() - chrono::Duration::days(LATE_SYNC_GRACE_DAYS);
     let periods: i64 = assignment_periods::table
         .filter(assignment_periods::user_id.eq(user_id))
         .filter(assignment_periods::area_id.eq(area_id))
@@ -157,7 +165,9 @@ pub fn was_assigned(
         .filter(
             assignment_periods::unassigned_at
                 .is_null()
-                .or(assignment_periods::unassigned_at.gt(at)),
+                .or(assignment_periods::unassigned_at
+                    .gt(at)
+                    .and(assignment_periods::unassigned_at.gt(grace_since))),
         )
         .count()
         .get_result(conn)?;

@@ -401,7 +401,10 @@ async fn the_trail_names_the_fields_a_correction_touched_but_never_their_values(
         .iter()
         .find(|e| e["action"] == "household.updated")
         .unwrap();
-    assert_eq!(update["changes"], json!({"changed": ["head_name", "phone"]}));
+    assert_eq!(
+        update["changes"],
+        json!({"changed": ["head_name", "phone"]})
+    );
 }
 
 #[actix_web::test]

@@ -278,3 +278,65 @@ async fn a_volunteer_works_only_in_the_neighbourhoods_they_are_assigned_to() {
         .ids()
         .is_empty());
 }
+
+#[actix_web::test]
+async fn a_volunteer_taken_off_a_neighbourhood_cannot_keep_writing_there_by_back_dating() {
+    use diesel::prelude::*;
+    use eid_adoption::schema::assignment_periods;
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let household = add_household(&app, &head, &world.n1, "Số 3", "Phan Văn Ba").await;
+    let volunteer = app.token_for(VOLUNTEER).await;
+    // The visit happens while she is assigned; the phone is offline.
+    let during = chrono::Utc::now();
+    let off = app
+        .delete(
+            &format!(
+                "/api/v1/volunteers/{}/assignments/{}",
+                world.volunteer, world.n1
+            ),
+            Some(&head),
+        )
+        .await;
+    assert_eq!(off.status, 200);
+    let visit_at = |at: chrono::DateTime<chrono::Utc>| json!({"household_id": household, "visited_at": at.to_rfc3339(), "outcome": "helped"});
+    // Days after being taken off, a visit dated to the assignment is still accepted: the
+    // phone was offline.
+    let late = app
+        .post("/api/v1/visits", Some(&volunteer), &visit_at(during))
+        .await;
+    assert_eq!(late.status, 201, "{}", late.text);
+    // A month later the assignment is long over; a visit back-dated into it is refused.
+    let month = chrono::Duration::days(30);
+    app.with_db(|conn| {
+        let periods: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+            assignment_periods::table
+                .filter(assignment_periods::user_id.eq(&world.volunteer))
+                .select((
+                    assignment_periods::id,
+                    assignment_periods::assigned_at,
+                    assignment_periods::unassigned_at,
+                ))
+                .load(conn)
+                .unwrap();
+        for (id, assigned, unassigned) in periods {
+            diesel::update(assignment_periods::table.find(id))
+                .set((
+                    assignment_periods::assigned_at.eq(assigned - month),
+                    assignment_periods::unassigned_at.eq(unassigned.map(|u| u - month)),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    });
+    let back_dated = app
+        .post(
+            "/api/v1/visits",
+            Some(&volunteer),
+            &visit_at(during - month),
+        )
+        .await;
+    assert_eq!(back_dated.status, 404, "{}", back_dated.text);
+    assert_eq!(back_dated.problem_code(), "household-not-found");
+}
