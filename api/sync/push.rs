@@ -455,7 +455,7 @@ fn apply(
     let actor = &context.actor;
     match (mutation.entity.as_str(), mutation.op.as_str()) {
         ("household", "create") => {
-            if let Some(done) = existing(conn, mutation, Existing::Household)? {
+            if let Some(done) = existing(conn, caller, mutation, Existing::Household)? {
                 return done;
             }
             let mut request: crate::households::create::CreateHouseholdRequest =
@@ -465,7 +465,7 @@ fn apply(
                 .map(|h| Done::Applied(Some(h.version)))
         }
         ("resident", "create") => {
-            if let Some(done) = existing(conn, mutation, Existing::Resident)? {
+            if let Some(done) = existing(conn, caller, mutation, Existing::Resident)? {
                 return done;
             }
             let mut data = without_id(&mutation.data);
@@ -484,7 +484,7 @@ fn apply(
             .map(|r| Done::Applied(Some(r.version)))
         }
         ("visit", "create") => {
-            if let Some(done) = existing(conn, mutation, Existing::Visit)? {
+            if let Some(done) = existing(conn, caller, mutation, Existing::Visit)? {
                 return done;
             }
             let mut request: crate::visits::record::RecordVisitRequest =
@@ -591,52 +591,82 @@ enum Existing {
     Visit,
 }
 
-/// A create whose id the server already has: the same create resent (under a new number,
-/// after the phone lost its state) is a duplicate; a deleted record is not re-created;
-/// anything else is a different record with the same id.
+/// A create whose id the server already has: the same create resent by this user (under a
+/// new number, after the phone lost its state) is a duplicate; a record the caller cannot
+/// see answers as if it did not exist — its version would tell that it does, and where;
+/// a deleted record is not re-created; anything else is a different record with the same
+/// id.
 fn existing(
     conn: &mut DbConnection,
+    caller: &Caller,
     mutation: &Mutation,
     kind: Existing,
 ) -> Result<Option<Result<Done, ApiError>>, ApiError> {
-    let found: Option<(Option<i32>, bool)> = match kind {
+    // (version, deleted, the household it belongs to)
+    let found: Option<(Option<i32>, bool, String)> = match kind {
         Existing::Household => households::table
             .find(&mutation.id)
             .select((households::version, households::deleted_at.is_not_null()))
             .first::<(i32, bool)>(conn)
             .optional()?
-            .map(|(v, d)| (Some(v), d)),
+            .map(|(v, d)| (Some(v), d, mutation.id.clone())),
         Existing::Resident => residents::table
             .find(&mutation.id)
-            .select((residents::version, residents::deleted_at.is_not_null()))
-            .first::<(i32, bool)>(conn)
+            .select((
+                residents::version,
+                residents::deleted_at.is_not_null(),
+                residents::household_id,
+            ))
+            .first::<(i32, bool, String)>(conn)
             .optional()?
-            .map(|(v, d)| (Some(v), d)),
+            .map(|(v, d, h)| (Some(v), d, h)),
         Existing::Visit => visits::table
             .find(&mutation.id)
-            .select(visits::id)
+            .select(visits::household_id)
             .first::<String>(conn)
             .optional()?
-            .map(|_| (None, false)),
+            .map(|h| (None, false, h)),
     };
-    let Some((version, deleted)) = found else {
+    let Some((version, deleted, household_id)) = found else {
         return Ok(None);
     };
-    if deleted {
-        return Ok(Some(Err(ProblemCode::RecordDeleted.into())));
-    }
     let same: i64 = sync_mutations::table
+        .inner_join(
+            crate::schema::devices::table
+                .on(crate::schema::devices::id.eq(sync_mutations::device_id)),
+        )
+        .filter(crate::schema::devices::user_id.eq(&caller.user_id))
         .filter(sync_mutations::entity_id.eq(&mutation.id))
         .filter(sync_mutations::op.eq("create"))
         .filter(sync_mutations::result.eq("applied"))
         .filter(sync_mutations::payload_hash.eq(payload_hash(mutation)))
         .count()
         .get_result(conn)?;
-    Ok(Some(Ok(if same > 0 {
-        Done::AlreadyThere(version)
-    } else {
-        Done::Conflict(version, Vec::new(), ProblemCode::IdConflict.into())
-    })))
+    if same > 0 && !deleted {
+        return Ok(Some(Ok(Done::AlreadyThere(version))));
+    }
+    let household: Option<Household> = households::table
+        .find(&household_id)
+        .select(Household::as_select())
+        .first(conn)
+        .optional()?;
+    let visible =
+        household.is_some_and(|h| RecordScope::of(conn, caller).is_ok_and(|s| s.contains(&h)));
+    if !visible {
+        return Ok(Some(Err(match kind {
+            Existing::Household => ProblemCode::HouseholdNotFound.into(),
+            Existing::Resident => ProblemCode::ResidentNotFound.into(),
+            Existing::Visit => ProblemCode::VisitNotFound.into(),
+        })));
+    }
+    if deleted {
+        return Ok(Some(Err(ProblemCode::RecordDeleted.into())));
+    }
+    Ok(Some(Ok(Done::Conflict(
+        version,
+        Vec::new(),
+        ProblemCode::IdConflict.into(),
+    ))))
 }
 
 /// An offline edit: members equal to the server's are dropped, members whose field nobody

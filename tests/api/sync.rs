@@ -119,6 +119,37 @@ async fn two_identical_pushes_in_flight_at_once_apply_once() {
 }
 
 #[actix_web::test]
+async fn a_create_naming_the_id_of_a_record_out_of_reach_tells_nothing_about_it() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let elsewhere = app
+        .post(
+            "/api/v1/households",
+            Some(&admin),
+            &json!({"area_id": world.n2, "address": "Số 8 khu khác", "head_name": "Người Khác"}),
+        )
+        .await;
+    let id = elsewhere.body["id"].as_str().unwrap().to_owned();
+    let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
+    phone.queue_mutation(
+        "create",
+        "household",
+        &id,
+        None,
+        household_data(&world, "Số 8"),
+    );
+    phone.push().await;
+    let result = phone.result(1);
+    assert_eq!(result["result"], "rejected", "{result}");
+    assert_eq!(result["problem"]["code"], "household-not-found");
+    assert!(
+        result["version"].is_null(),
+        "no version of a record out of reach: {result}"
+    );
+}
+
+#[actix_web::test]
 async fn the_same_id_with_another_payload_is_a_conflict_for_that_item_only() {
     let app = TestApp::spawn().await;
     let world = app.seed_world();
