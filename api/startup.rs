@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::mail::sender::{self, Delivery};
 use crate::ops::metrics::Metrics;
 use crate::problem::{
-    json_config, localize_problems, not_found_or_method_not_allowed, path_config, query_config,
+    json_config, literal_paths_first, localize_problems, not_found_or_method_not_allowed, path_config, query_config,
     RouteTable,
 };
 use crate::state::AppState;
@@ -41,6 +41,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .app_data(query_config())
             .app_data(path_config())
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(literal_paths_first))
             .wrap(from_fn(localize_problems))
             .wrap(from_fn(idempotency::middleware))
             // Outside the idempotency layer, so stored answers are kept uncompressed.

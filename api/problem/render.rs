@@ -119,6 +119,64 @@ impl RouteTable {
     }
 }
 
+impl RouteTable {
+    /// The methods of a path the contract names literally (`/households/export`), if it is
+    /// one: such a path is never an `{id}` of its neighbour (`/households/{id}`).
+    fn methods_of_literal(&self, path: &str) -> Option<Vec<Method>> {
+        self.routes
+            .iter()
+            .find(|(def, _)| !def.pattern().unwrap_or_default().contains('{') && def.is_match(path))
+            .map(|(_, methods)| {
+                let mut methods = methods.clone();
+                if methods.contains(&Method::GET) {
+                    methods.push(Method::HEAD);
+                }
+                methods
+            })
+    }
+}
+
+/// Middleware: a request for a literal path of the contract with a method that path does
+/// not have is 405 with its `Allow`, before routing could hand it to an `{id}` route
+/// beside it (`PATCH /households/export` is not `PATCH /households/{id}` with a bad id).
+pub async fn literal_paths_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let methods = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|routes| routes.methods_of_literal(req.path()));
+    let refused = methods.filter(|methods| {
+        req.method() != Method::OPTIONS && !methods.contains(req.method())
+    });
+    match refused {
+        Some(methods) => {
+            let (request, _) = req.into_parts();
+            let error: actix_web::Error = method_not_allowed(&methods).into();
+            Ok(ServiceResponse::new(request, error.error_response()))
+        }
+        None => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+    }
+}
+
+fn method_not_allowed(allowed: &[Method]) -> ApiError {
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = allow.clone();
+    ApiError::from(ProblemCode::MethodNotAllowed)
+        .with_detail(Text::owned(
+            format!("Địa chỉ này chỉ nhận các phương thức: {names}"),
+            format!("This resource only accepts: {names}"),
+        ))
+        .with_header(
+            header::ALLOW,
+            HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("GET")),
+        )
+}
+
 /// The default service: 405 with `Allow` for a known path, 404 otherwise.
 pub async fn not_found_or_method_not_allowed(
     req: HttpRequest,
@@ -128,19 +186,5 @@ pub async fn not_found_or_method_not_allowed(
     if allowed.is_empty() {
         return Err(ProblemCode::NotFound.into());
     }
-    let allow = allowed
-        .iter()
-        .map(Method::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let names = allow.clone();
-    Err(ApiError::from(ProblemCode::MethodNotAllowed)
-        .with_detail(Text::owned(
-            format!("Địa chỉ này chỉ nhận các phương thức: {names}"),
-            format!("This resource only accepts: {names}"),
-        ))
-        .with_header(
-            header::ALLOW,
-            HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("GET")),
-        ))
+    Err(method_not_allowed(&allowed))
 }
