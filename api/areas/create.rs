@@ -58,11 +58,11 @@ pub async fn create_area(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<CreateAreaRequest>,
+    body: Result<ApiJson<CreateAreaRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let actor = caller.actor(&client);
-    let request = body.0;
+    let request = body?.0;
     let area = state
         .db
         .write(move |conn| {

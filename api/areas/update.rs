@@ -81,12 +81,12 @@ pub async fn update_area(
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
     client: ClientInfo,
-    body: ApiJson<UpdateAreaRequest>,
+    body: Result<ApiJson<UpdateAreaRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
-    let request = body.0;
+    let request = body?.0;
     let area = state
         .db
         .write(move |conn| {

@@ -115,6 +115,10 @@ impl Caller {
     }
 }
 
+/// The roles that work on households, residents, visits and statuses (officials see
+/// figures only).
+pub const RECORD_WORKERS: &[Role] = &[Role::Volunteer, Role::Head, Role::Admin];
+
 /// 403 for a role that may not do something at all.
 pub fn role_forbidden() -> ApiError {
     ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(

@@ -54,11 +54,13 @@ pub async fn resolve_conflict(
     caller: Caller,
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
-    body: ApiJson<ResolveConflictRequest>,
+    body: Result<ApiJson<ResolveConflictRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let pattern = reviewer_scope(&caller)?;
     let id = id.into_inner().to_string();
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    crate::conflicts::reviewer_scope(&caller)?;
+    let request = body?.0;
     let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
     let actor = caller.actor(&client);
     let row = state

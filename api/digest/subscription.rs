@@ -81,10 +81,10 @@ pub async fn put_digest(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<DigestSubscriptionRequest>,
+    body: Result<ApiJson<DigestSubscriptionRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Official, Role::Head])?;
-    let subscribed = body.0.subscribed;
+    let subscribed = body?.0.subscribed;
     state
         .db
         .write(move |conn| {

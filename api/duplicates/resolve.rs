@@ -69,10 +69,12 @@ pub async fn merge_duplicate(
     caller: Caller,
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
-    body: ApiJson<MergeRequest>,
+    body: Result<ApiJson<MergeRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
-    let survivor = body.0.survivor_id.to_string();
+    // The right to act is checked before the body (403 before 422).
+    caller.require(&[Role::Head, Role::Admin])?;
+    let survivor = body?.0.survivor_id.to_string();
     let response = state
         .db
         .write(move |conn| {

@@ -63,9 +63,11 @@ pub async fn create_household(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<CreateHouseholdRequest>,
+    body: Result<ApiJson<CreateHouseholdRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let actor = caller.actor(&client);
     let household = state
         .db

@@ -69,10 +69,12 @@ pub async fn update_household(
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
-    body: ApiJson<UpdateHouseholdRequest>,
+    body: Result<ApiJson<UpdateHouseholdRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let actor = caller.actor(&client);
     let household = state
         .db

@@ -65,10 +65,10 @@ pub async fn create_invitation(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<CreateInvitationRequest>,
+    body: Result<ApiJson<CreateInvitationRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::Head])?;
-    let request = body.0;
+    let request = body?.0;
     if caller.role == Role::Head && request.role != Role::Volunteer {
         return Err(
             ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(

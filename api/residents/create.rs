@@ -73,10 +73,12 @@ pub async fn create_resident(
     caller: Caller,
     client: ClientInfo,
     household_id: web::Path<uuid::Uuid>,
-    body: ApiJson<CreateResidentRequest>,
+    body: Result<ApiJson<CreateResidentRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let household_id = household_id.into_inner().to_string();
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
     let actor = caller.actor(&client);
     let resident = state

@@ -78,10 +78,12 @@ pub async fn update_resident(
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
-    body: ApiJson<UpdateResidentRequest>,
+    body: Result<ApiJson<UpdateResidentRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
     let actor = caller.actor(&client);
     let resident = state

@@ -50,9 +50,11 @@ pub async fn record_status_events(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<RecordStatusRequest>,
+    body: Result<ApiJson<RecordStatusRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let rows = state
         .db
         .write(move |conn| {

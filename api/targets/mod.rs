@@ -224,11 +224,11 @@ pub async fn put_targets(
     caller: Caller,
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
-    body: ApiJson<PutTargetsRequest>,
+    body: Result<ApiJson<PutTargetsRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = id.into_inner().to_string();
-    let request = body.0;
+    let request = body?.0;
     let mut errors = Vec::new();
     for (index, target) in request.targets.iter().enumerate() {
         let basis_points = target.threshold_percent * 100.0;

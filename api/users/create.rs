@@ -64,10 +64,10 @@ pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<CreateUserRequest>,
+    body: Result<ApiJson<CreateUserRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let request = body.0;
+    let request = body?.0;
     check_password_policy(&request.password, &request.email)?;
     let actor = caller.actor(&client);
     let password_hash = state.passwords.hash(request.password.clone()).await?;

@@ -73,12 +73,12 @@ pub async fn update_user(
     id: web::Path<uuid::Uuid>,
     if_match: IfMatch,
     client: ClientInfo,
-    body: ApiJson<UpdateUserRequest>,
+    body: Result<ApiJson<UpdateUserRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
-    let request = body.0;
+    let request = body?.0;
     let changes_own_standing =
         request.role.is_some() || request.area_id.is_some() || request.active.is_some();
     if id == caller.user_id && changes_own_standing {

@@ -65,9 +65,11 @@ pub async fn record_visit(
     state: web::Data<AppState>,
     caller: Caller,
     client: ClientInfo,
-    body: ApiJson<RecordVisitRequest>,
+    body: Result<ApiJson<RecordVisitRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.0;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let request = body?.0;
     let actor = caller.actor(&client);
     let visit = state
         .db

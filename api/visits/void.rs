@@ -47,10 +47,12 @@ pub async fn void_visit(
     caller: Caller,
     client: ClientInfo,
     id: web::Path<uuid::Uuid>,
-    body: ApiJson<VoidVisitRequest>,
+    body: Result<ApiJson<VoidVisitRequest>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner().to_string();
-    let reason = body.0.reason;
+    // The right to act is checked before the body (403 before 422).
+    caller.require(crate::auth::RECORD_WORKERS)?;
+    let reason = body?.0.reason;
     let actor = caller.actor(&client);
     let visit = state
         .db

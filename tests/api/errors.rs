@@ -161,3 +161,23 @@ async fn problems_are_vietnamese_by_default_and_english_on_request() {
         .await;
     assert_eq!(field.body["errors"][0]["detail"], "This field is required");
 }
+
+#[actix_web::test]
+async fn the_right_to_act_is_checked_before_the_body() {
+    use crate::helpers::{OFFICIAL, VOLUNTEER};
+    let app = TestApp::spawn().await;
+    app.seed_world();
+    let volunteer = app.token_for(VOLUNTEER).await;
+    let official = app.token_for(OFFICIAL).await;
+    for (path, token) in [
+        ("/api/v1/users", &volunteer),
+        ("/api/v1/areas", &volunteer),
+        ("/api/v1/invitations", &volunteer),
+        ("/api/v1/households", &official),
+        ("/api/v1/visits", &official),
+    ] {
+        let refused = app.post(path, Some(token), &serde_json::json!({})).await;
+        assert_eq!(refused.status, 403, "{path}: {}", refused.text);
+        assert_eq!(refused.problem_code(), "forbidden");
+    }
+}
