@@ -317,3 +317,21 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[actix_web::test]
+async fn of_concurrent_creates_with_one_register_code_one_wins_and_the_others_get_409() {
+    let app = TestApp::spawn_with(&[("EID_WORKERS", "4")]).await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let send = |n: usize| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/households"))
+            .bearer_auth(&head)
+            .json(&json!({"area_id": world.n1, "code": "HK-RACE", "address": format!("Số {n}"), "head_name": "Chủ hộ"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let mut statuses = futures_util::future::join_all((0..8).map(send)).await;
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409], "never a 5xx");
+}
