@@ -232,12 +232,19 @@ pub struct ConflictResponse {
     /// `address`, `head_name`, `phone`, `code`, `full_name`, `birth_date`, `sex`,
     /// `relation_to_head`, `presence` or `consent`.
     pub field: String,
-    /// The server's value when the phone's edit arrived, as update-body members.
-    #[schema(value_type = Object)]
+    /// The server's value when the phone's edit arrived, as update-body members
+    /// (`{"phone": "0912…"}`; `presence` comes with `presence_since`).
+    #[schema(schema_with = member_values_schema)]
     pub server_value: Value,
     /// The phone's value, as update-body members.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = member_values_schema)]
     pub phone_value: Value,
+    /// The field's own value the server kept, bare (what a screen shows).
+    #[schema(schema_with = bare_value_schema)]
+    pub kept: Value,
+    /// The field's own value the phone entered, bare.
+    #[schema(schema_with = bare_value_schema)]
+    pub entered: Value,
     /// The version the phone's edit was based on, and the server's version it met.
     pub base_version: i32,
     pub server_version: i32,
@@ -254,6 +261,28 @@ pub struct ConflictResponse {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
+/// The field's own member of a conflict's members (`{"phone": "0912…"}` → `"0912…"`).
+pub fn bare_value(members: &Value, field: &str) -> Value {
+    members.get(field).cloned().unwrap_or(Value::Null)
+}
+
+/// A conflict value's members: text, a yes/no (`consent`) or null (cleared).
+pub fn member_values_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .additional_properties(Some(utoipa::openapi::schema::Schema::Object(
+            bare_value_schema(),
+        )))
+        .build()
+}
+
+pub fn bare_value_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Boolean, Type::Null]))
+        .build()
+}
+
 impl TryFrom<ConflictRow> for ConflictResponse {
     type Error = ApiError;
 
@@ -265,6 +294,8 @@ impl TryFrom<ConflictRow> for ConflictResponse {
             entity_id: parse_uuid(&row.entity_id)?,
             household_id: parse_uuid(&row.household_id)?,
             area_id: parse_uuid(&row.area_id)?,
+            kept: bare_value(&json(&row.server_value)?, &row.field),
+            entered: bare_value(&json(&row.phone_value)?, &row.field),
             field: row.field,
             server_value: json(&row.server_value)?,
             phone_value: json(&row.phone_value)?,

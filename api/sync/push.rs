@@ -114,10 +114,18 @@ pub struct FieldConflict {
     /// Queued for the neighbourhood head (`GET /api/v1/conflicts`).
     pub conflict_id: uuid::Uuid,
     pub field: String,
-    #[schema(value_type = Object)]
+    /// The server's value, as update-body members (`{"phone": "0912…"}`).
+    #[schema(schema_with = crate::conflicts::member_values_schema)]
     pub server_value: Value,
-    #[schema(value_type = Object)]
+    /// The phone's value, as update-body members.
+    #[schema(schema_with = crate::conflicts::member_values_schema)]
     pub phone_value: Value,
+    /// The field's own value the server kept, bare (what a screen shows).
+    #[schema(schema_with = crate::conflicts::bare_value_schema)]
+    pub kept: Value,
+    /// The field's own value the phone entered, bare.
+    #[schema(schema_with = crate::conflicts::bare_value_schema)]
+    pub entered: Value,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -798,6 +806,8 @@ fn update(
             field: (*field).to_owned(),
             server_value: Value::Object(server_value.clone()),
             phone_value: Value::Object(phone_value.clone()),
+            kept: crate::conflicts::bare_value(&Value::Object(server_value.clone()), field),
+            entered: crate::conflicts::bare_value(&Value::Object(phone_value.clone()), field),
         });
     }
     let fields: Vec<&str> = conflicting.iter().map(|(f, _, _)| *f).collect();

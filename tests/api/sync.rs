@@ -404,6 +404,9 @@ async fn a_stale_phone_number_edit_keeps_the_heads_value_and_queues_the_conflict
         result["conflicts"][0]["phone_value"],
         json!({"phone": "0977333444"})
     );
+    // The bare values, for the screen's "kept … / entered …".
+    assert_eq!(result["conflicts"][0]["kept"], "0988111222");
+    assert_eq!(result["conflicts"][0]["entered"], "0977333444");
     assert_eq!(phone.local["households"][id]["phone"], "0988111222");
     assert_eq!(phone.local["households"][id]["address"], "Số 11A Lê Lợi");
 
@@ -412,6 +415,8 @@ async fn a_stale_phone_number_edit_keeps_the_heads_value_and_queues_the_conflict
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
     let conflict = listed.body["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(listed.body["items"][0]["entity_id"], json!(id));
+    assert_eq!(listed.body["items"][0]["kept"], "0988111222");
+    assert_eq!(listed.body["items"][0]["entered"], "0977333444");
     let volunteer = app.token_for(VOLUNTEER).await;
     assert_eq!(
         app.get("/api/v1/conflicts", Some(&volunteer)).await.status,
