@@ -23,7 +23,17 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
             `code`; `title` and `detail` follow `Accept-Language` (`vi` by default, `en`).",
         license(name = "MIT"),
     ),
-    components(schemas(Problem, FieldProblem)),
+    // Query-parameter enums: their schemas are referenced but not collected on their own.
+    components(schemas(
+        Problem,
+        FieldProblem,
+        crate::conflicts::list::ConflictStatus,
+        crate::households::export::ExportFormat,
+        crate::adoption::export::FiguresTable,
+        crate::adoption::children::Order,
+        crate::adoption::children::RankBy,
+        crate::residents::list::SignatureFilter,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in, token refresh and sign-out"),
@@ -121,7 +131,8 @@ fn accept_idempotency_key(operation: &mut Operation) {
         .required(Required::False)
         .description(Some(
             "Send the same key again (with the same request) to get the stored answer instead \
-             of acting twice; kept 24 hours per user.",
+             of acting twice; kept 24 hours per user. A sync push sends the same key for every \
+             resend of one batch.",
         ))
         .schema(Some(
             ObjectBuilder::new()
@@ -161,7 +172,8 @@ fn add_common_problems(operation: &mut Operation) {
     if secured {
         common.push((
             "401",
-            "Missing, invalid or expired access token (`unauthenticated`, `invalid-token`, `token-expired`)",
+            "Missing, invalid or expired access token, or a sign-in that has been revoked \
+             (`unauthenticated`, `invalid-token`, `token-expired`, `session-revoked`)",
         ));
     }
     if has_body {
@@ -180,6 +192,18 @@ fn add_common_problems(operation: &mut Operation) {
             "Invalid fields, one entry per field in `errors` (`validation-failed`)",
         ));
     }
+    if operation
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "sync"))
+    {
+        common.push((
+            "429",
+            "Too many requests (`too-many-requests`): this server does not limit sync itself, \
+             but a rate-limiting proxy in front of it may; wait `Retry-After` seconds and send \
+             the same request again (a push with the same `Idempotency-Key`)",
+        ));
+    }
     common.push(("500", "Internal error (`internal-error`)"));
     common.push((
         "503",
@@ -190,7 +214,10 @@ fn add_common_problems(operation: &mut Operation) {
     ));
     for (status, description) in common {
         if !operation.responses.responses.contains_key(status) {
-            let response = with_retry_after(problem_response(description), status == "503");
+            let response = with_retry_after(
+                problem_response(description),
+                status == "503" || status == "429",
+            );
             operation
                 .responses
                 .responses

@@ -26,14 +26,19 @@ pub struct CreateAreaRequest {
     pub parent_id: Option<uuid::Uuid>,
     pub kind: AreaKind,
     #[validate(length(min = 1, max = 32), custom(function = "validate_area_code"))]
+    #[schema(min_length = 1, max_length = 32)]
     #[schema(example = "TH-BS-PS-KP09")]
+    #[schema(pattern = r"^[A-Za-z0-9_-]+$")]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Khu phố 9")]
     pub name: String,
     #[validate(range(min = 0, max = 1_000_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub official_adult_population: Option<i64>,
     #[validate(range(min = 0, max = 1_000_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub official_household_count: Option<i64>,
 }
 

@@ -24,8 +24,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct UpdateAreaRequest {
     #[validate(length(min = 1, max = 32), custom(function = "validate_area_code"))]
+    #[schema(min_length = 1, max_length = 32)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]+$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// `null` clears the figure.
     #[serde(default, deserialize_with = "double_option")]

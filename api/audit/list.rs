@@ -24,9 +24,11 @@ pub struct AuditQuery {
     pub actor_id: Option<uuid::Uuid>,
     /// Only this action, e.g. `auth.login_failed`.
     #[validate(length(max = 64))]
+    #[param(max_length = 64)]
     pub action: Option<String>,
     /// Only rows about this kind of record, e.g. `user`, `invitation`, `area`.
     #[validate(length(max = 32))]
+    #[param(max_length = 32)]
     pub entity: Option<String>,
     /// Only rows about this record.
     pub entity_id: Option<uuid::Uuid>,
@@ -40,6 +42,7 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -23,9 +23,11 @@ use crate::users::normalize_email;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     #[schema(example = "volunteer@demo.local")]
     pub email: String,
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 

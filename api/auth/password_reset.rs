@@ -28,6 +28,7 @@ use crate::users::{check_password_policy, normalize_email, User};
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
     #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
 }
 
@@ -145,9 +146,11 @@ pub async fn request_password_reset(
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// At least 10 characters, not the e-mail, not a common password.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

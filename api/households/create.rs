@@ -25,19 +25,24 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateHouseholdRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
+    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
     pub id: Option<uuid::Uuid>,
     /// The neighbourhood.
     pub area_id: uuid::Uuid,
     /// The household's code in the official register.
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     #[schema(example = "Số 12, ngõ 3, đường Trần Phú")]
     pub address: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Nguyễn Văn Ánh")]
     pub head_name: String,
     #[validate(length(min = 6, max = 20), custom(function = "super::validate_phone"))]
+    #[schema(min_length = 6, max_length = 20)]
     #[schema(pattern = r"^\+?[0-9][0-9 .\-]{4,18}[0-9]$", example = "0912 345 678")]
     pub phone: Option<String>,
 }

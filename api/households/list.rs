@@ -31,6 +31,7 @@ pub struct HouseholdListQuery {
     pub area_id: Option<uuid::Uuid>,
     /// Words to find in the address or the head's name; diacritics and case are ignored.
     #[validate(length(max = 100))]
+    #[param(max_length = 100)]
     pub q: Option<String>,
     pub broadband: Option<Broadband>,
     /// Only households not visited since this date (or never).
@@ -39,6 +40,7 @@ pub struct HouseholdListQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

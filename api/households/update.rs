@@ -26,15 +26,19 @@ pub struct UpdateHouseholdRequest {
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 40))]
+    #[schema(min_length = 1, max_length = 40)]
     #[schema(value_type = Option<String>)]
     pub code: Option<Option<String>>,
     #[validate(length(min = 1, max = 300))]
+    #[schema(min_length = 1, max_length = 300)]
     pub address: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub head_name: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 6, max = 20), custom(function = "super::validate_phone"))]
+    #[schema(min_length = 6, max_length = 20)]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 .\-]{4,18}[0-9]$")]
     pub phone: Option<Option<String>>,
 }

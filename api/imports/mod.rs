@@ -89,6 +89,19 @@ impl From<Outcome> for ImportReport {
 
 /// Import the household register of a neighbourhood (heads and administrators)
 ///
+/// A register as CSV text: the template's header row, then one row per person.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    value_type = String,
+    example = "household_code,address,head_name,phone,broadband,full_name,birth_date,sex,relation_to_head,citizen_id,consent,eid_level,eid_since,signature,signature_since,signature_expires_on\nHK-001,Số 1 Trần Phú,Nguyễn Văn An,0912 345 678,yes,Nguyễn Văn An,1970-05-01,male,head,,yes,level2,2025-03-01,,,\n"
+)]
+pub struct CsvFile(pub String);
+
+/// A register as an XLSX workbook (its first sheet is read).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct XlsxFile(pub Vec<u8>);
+
 /// The body is the file itself: `text/csv` (UTF-8, with or without BOM, comma or
 /// semicolon separated) or XLSX. Headers are the column keys or their Vietnamese labels,
 /// as in the template.
@@ -96,8 +109,8 @@ impl From<Outcome> for ImportReport {
     tag = "imports",
     params(ImportQuery),
     request_body(description = "The register file", content(
-        (Vec<u8> = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (CsvFile = "text/csv"),
+        (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     security(("bearer" = [])),
     responses(

@@ -25,9 +25,11 @@ use crate::users::check_password_policy;
 pub struct AcceptInvitationRequest {
     /// The token from the invitation link.
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// At least 10 characters, not the e-mail, not a common password.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

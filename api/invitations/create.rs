@@ -28,9 +28,11 @@ use crate::users::{
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitationRequest {
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     #[schema(example = "tinhnguyenvien@example.vn")]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Lê Thị Hoa")]
     pub name: String,
     pub role: Role,
@@ -40,6 +42,7 @@ pub struct CreateInvitationRequest {
     /// neighbourhood.
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub assignment_ids: Vec<uuid::Uuid>,
     /// Language of the invitation e-mail and later mails (default `vi`).
     pub language: Option<Lang>,

@@ -28,13 +28,17 @@ use crate::status::today;
 #[serde(deny_unknown_fields)]
 pub struct CreateResidentRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
+    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
     pub id: Option<uuid::Uuid>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Nguyễn Thị Lan")]
     pub full_name: String,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[validate(length(min = 4, max = 10))]
+    #[schema(min_length = 4, max_length = 10)]
     #[schema(example = "1968-04")]
+    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
     pub birth_date: String,
     pub sex: Sex,
     pub relation_to_head: Relation,
@@ -47,6 +51,8 @@ pub struct CreateResidentRequest {
     pub consent: bool,
     /// 12 digits; only a keyed hash and the last 4 digits are kept.
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
+    #[schema(pattern = r"^\s*[0-9]{12}\s*$")]
     pub citizen_id: Option<String>,
 }
 

@@ -44,6 +44,7 @@ pub struct ResidentListQuery {
     pub household_id: Option<uuid::Uuid>,
     /// Words to find in the name; diacritics and case are ignored.
     #[validate(length(max = 100))]
+    #[param(max_length = 100)]
     pub q: Option<String>,
     pub eid_level: Option<EidLevel>,
     /// `true`: level 1 or 2; `false`: none or pending.
@@ -51,6 +52,7 @@ pub struct ResidentListQuery {
     pub signature: Option<SignatureFilter>,
     /// Digital certificates expiring between today and N days from now.
     #[validate(range(min = 0, max = 3650))]
+    #[param(minimum = 0, maximum = 3650)]
     pub signature_expiring_within_days: Option<u64>,
     /// Only people who are adults (18+) on this date.
     pub adult_on: Option<NaiveDate>,
@@ -63,6 +65,7 @@ pub struct ResidentListQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -30,9 +30,12 @@ use crate::status::today;
 #[serde(deny_unknown_fields)]
 pub struct UpdateResidentRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[validate(length(min = 4, max = 10))]
+    #[schema(min_length = 4, max_length = 10)]
+    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
     pub birth_date: Option<String>,
     pub sex: Option<Sex>,
     pub relation_to_head: Option<Relation>,
@@ -44,7 +47,9 @@ pub struct UpdateResidentRequest {
     /// 12 digits; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     #[schema(value_type = Option<String>)]
+    #[schema(pattern = r"^\s*[0-9]{12}\s*$")]
     pub citizen_id: Option<Option<String>>,
 }
 

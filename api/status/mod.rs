@@ -30,6 +30,7 @@ use crate::schema::{households, residents, status_events};
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// A UUIDv7 made by the client; omit to let the server choose.
+    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
     pub id: Option<uuid::Uuid>,
     pub kind: EventKind,
     /// The resident (e-ID and signature events); omitted for broadband.
@@ -37,6 +38,7 @@ pub struct EventInput {
     /// e-ID: `none | level1 | level2_pending | level2`; signature: `none | electronic |
     /// digital`; broadband: `yes | no | unknown`.
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub value: String,
     /// The date it became true (not in the future).
     pub effective_on: NaiveDate,

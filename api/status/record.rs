@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub struct RecordStatusRequest {
     pub household_id: uuid::Uuid,
     #[validate(length(min = 1, max = 50), nested)]
+    #[schema(min_items = 1, max_items = 50)]
     pub events: Vec<EventInput>,
 }
 

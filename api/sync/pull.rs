@@ -40,6 +40,7 @@ pub struct PullQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–2000 (default 500).
     #[validate(range(min = 1, max = 2000))]
+    #[param(minimum = 1, maximum = 2000)]
     pub limit: Option<i64>,
 }
 

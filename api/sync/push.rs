@@ -167,7 +167,6 @@ pub struct PushResponse {
     request_body = PushRequest,
     params(
         ("X-App-Version" = String, Header, description = "The phone app's version, e.g. `1.4.2`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Same key for every resend of this push"),
         ("X-Device-Time" = Option<String>, Header, description = "The phone's clock at sending (RFC 3339): the server corrects the phone's times by its error. A header, so a resent push keeps its body (and key)"),
     ),
     security(("bearer" = [])),

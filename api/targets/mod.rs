@@ -89,6 +89,7 @@ pub struct TargetInput {
     pub comparison: Comparison,
     /// Percent with up to two decimals, e.g. `80` or `72.5`.
     #[validate(range(min = 0.0, max = 100.0))]
+    #[schema(minimum = 0.0, maximum = 100.0)]
     pub threshold_percent: f64,
     pub deadline: NaiveDate,
 }
@@ -201,6 +202,7 @@ pub async fn get_targets(
 pub struct PutTargetsRequest {
     /// The area's own targets; an indicator left out is inherited. Empty: inherit all.
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub targets: Vec<TargetInput>,
 }
 

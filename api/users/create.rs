@@ -24,9 +24,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     #[schema(example = "tinhnguyenvien@example.vn")]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Nguyễn Văn Ánh")]
     pub name: String,
     pub role: Role,
@@ -34,12 +36,14 @@ pub struct CreateUserRequest {
     pub area_id: Option<uuid::Uuid>,
     /// At least 10 characters.
     #[validate(length(max = 1024), custom(function = "validate_password"))]
+    #[schema(max_length = 1024)]
     pub password: String,
     /// Language of e-mails to this user (default `vi`).
     pub language: Option<Lang>,
     /// Neighbourhoods a volunteer works in (volunteers only).
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub assignment_ids: Vec<uuid::Uuid>,
 }
 

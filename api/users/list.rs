@@ -27,6 +27,7 @@ pub struct UserListQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -29,6 +29,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Changing away from `volunteer` removes the assignments.
     pub role: Option<Role>,
@@ -38,6 +39,7 @@ pub struct UpdateUserRequest {
     pub area_id: Option<Option<uuid::Uuid>>,
     /// Replaces the volunteer's assignments.
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub assignment_ids: Option<Vec<uuid::Uuid>>,
     pub language: Option<Lang>,
     /// `false` disables the account and revokes all its sign-ins.

@@ -23,6 +23,7 @@ use crate::status::refresh_for_events;
 #[serde(deny_unknown_fields)]
 pub struct VoidVisitRequest {
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     #[schema(example = "Ghi nhầm hộ")]
     pub reason: String,
 }
