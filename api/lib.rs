@@ -21,6 +21,7 @@ pub mod imports;
 pub mod invitations;
 pub mod mail;
 pub mod openapi;
+pub mod openapi_tighten;
 pub mod ops;
 pub mod pages;
 pub mod pagination;

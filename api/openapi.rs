@@ -114,9 +114,12 @@ pub fn spec() -> OpenApiDoc {
     api
 }
 
-/// The contract as committed: pretty JSON with a final newline.
+/// The contract as committed and served: the generated document with what the derives
+/// cannot say (`crate::openapi_tighten`), pretty JSON with a final newline.
 pub fn spec_json() -> String {
-    let mut json = spec().to_pretty_json().unwrap_or_default();
+    let generated = serde_json::to_value(spec()).unwrap_or_default();
+    let mut json = serde_json::to_string_pretty(&crate::openapi_tighten::tighten(generated))
+        .unwrap_or_default();
     json.push('\n');
     json
 }

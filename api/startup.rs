@@ -13,8 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::mail::sender::{self, Delivery};
 use crate::ops::metrics::Metrics;
 use crate::problem::{
-    json_config, literal_paths_first, localize_problems, not_found_or_method_not_allowed, path_config, query_config,
-    RouteTable,
+    json_config, literal_paths_first, localize_problems, not_found_or_method_not_allowed,
+    path_config, query_config, RouteTable,
 };
 use crate::state::AppState;
 use crate::{idempotency, openapi, ops, pages, routes};
@@ -26,6 +26,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
     crate::digest::spawn(state.db.clone(), state.settings.clone());
     let spec = openapi::spec();
     let route_table = web::Data::new(RouteTable::from_openapi(&spec));
+    let served = web::Data::new(ServedContract(openapi::spec_json()));
     let metrics = web::Data::new(Metrics::new()?);
     let settings = web::Data::from(state.settings.clone());
     let origins = state.settings.http.cors_allowed_origins.clone();
@@ -37,6 +38,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .app_data(settings.clone())
             .app_data(metrics.clone())
             .app_data(route_table.clone())
+            .app_data(served.clone())
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
@@ -53,7 +55,11 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+            )
+            .route("/openapi.json", web::get().to(served_contract))
             .service(web::redirect("/docs", "/docs/"))
             .service(pages::accept_invitation_page)
             .service(pages::reset_password_page)
@@ -69,6 +75,15 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
     }
     Ok(server.run())
 }
+
+/// The contract exactly as committed (`openapi/openapi.json`).
+async fn served_contract(contract: web::Data<ServedContract>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(contract.0.clone())
+}
+
+struct ServedContract(String);
 
 fn cors(origins: &[String]) -> Cors {
     origins

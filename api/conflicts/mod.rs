@@ -279,7 +279,11 @@ pub fn member_values_schema() -> utoipa::openapi::schema::Object {
 pub fn bare_value_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{SchemaType, Type};
     utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Boolean, Type::Null]))
+        .schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Boolean,
+            Type::Null,
+        ]))
         .build()
 }
 

@@ -25,7 +25,9 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateHouseholdRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
-    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    )]
     pub id: Option<uuid::Uuid>,
     /// The neighbourhood.
     pub area_id: uuid::Uuid,

@@ -21,7 +21,9 @@ pub use extract::{
     path_config, query_config, read_limited, ApiJson, ApiQuery, EnvelopeJson, IfMatch,
     JSON_CONTENT_TYPE,
 };
-pub use render::{literal_paths_first, localize_problems, not_found_or_method_not_allowed, RouteTable};
+pub use render::{
+    literal_paths_first, localize_problems, not_found_or_method_not_allowed, RouteTable,
+};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

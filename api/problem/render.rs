@@ -146,16 +146,18 @@ pub async fn literal_paths_first(
     let methods = req
         .app_data::<web::Data<RouteTable>>()
         .and_then(|routes| routes.methods_of_literal(req.path()));
-    let refused = methods.filter(|methods| {
-        req.method() != Method::OPTIONS && !methods.contains(req.method())
-    });
+    let refused = methods
+        .filter(|methods| req.method() != Method::OPTIONS && !methods.contains(req.method()));
     match refused {
         Some(methods) => {
             let (request, _) = req.into_parts();
             let error: actix_web::Error = method_not_allowed(&methods).into();
             Ok(ServiceResponse::new(request, error.error_response()))
         }
-        None => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
     }
 }
 

@@ -28,7 +28,9 @@ use crate::status::today;
 #[serde(deny_unknown_fields)]
 pub struct CreateResidentRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
-    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    )]
     pub id: Option<uuid::Uuid>,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

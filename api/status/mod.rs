@@ -30,7 +30,9 @@ use crate::schema::{households, residents, status_events};
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// A UUIDv7 made by the client; omit to let the server choose.
-    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    )]
     pub id: Option<uuid::Uuid>,
     pub kind: EventKind,
     /// The resident (e-ID and signature events); omitted for broadband.

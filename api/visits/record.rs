@@ -30,7 +30,9 @@ const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
 #[serde(deny_unknown_fields)]
 pub struct RecordVisitRequest {
     /// A UUIDv7 made by the client; omit to let the server choose.
-    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    )]
     pub id: Option<uuid::Uuid>,
     pub household_id: uuid::Uuid,
     /// When the visit happened (RFC 3339); not in the future.

@@ -124,10 +124,22 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
 async fn a_literal_path_is_never_taken_for_the_id_of_the_route_beside_it() {
     let app = TestApp::spawn().await;
     for (request, allow) in [
-        (app.client.patch(app.url("/api/v1/households/export")), "GET, HEAD"),
-        (app.client.delete(app.url("/api/v1/households/export")), "GET, HEAD"),
-        (app.client.delete(app.url("/api/v1/invitations/accept")), "POST"),
-        (app.client.get(app.url("/api/v1/invitations/accept")), "POST"),
+        (
+            app.client.patch(app.url("/api/v1/households/export")),
+            "GET, HEAD",
+        ),
+        (
+            app.client.delete(app.url("/api/v1/households/export")),
+            "GET, HEAD",
+        ),
+        (
+            app.client.delete(app.url("/api/v1/invitations/accept")),
+            "POST",
+        ),
+        (
+            app.client.get(app.url("/api/v1/invitations/accept")),
+            "POST",
+        ),
     ] {
         let response = app.send(request).await;
         assert_eq!(response.status, 405, "{}", response.text);

@@ -333,5 +333,9 @@ async fn of_concurrent_creates_with_one_register_code_one_wins_and_the_others_ge
     };
     let mut statuses = futures_util::future::join_all((0..8).map(send)).await;
     statuses.sort();
-    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409], "never a 5xx");
+    assert_eq!(
+        statuses,
+        [201, 409, 409, 409, 409, 409, 409, 409],
+        "never a 5xx"
+    );
 }

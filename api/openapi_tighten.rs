@@ -1,0 +1,249 @@
+//! What the derive macros cannot say, added to the generated contract: request bodies
+//! refuse unknown members (every request struct is `deny_unknown_fields`), a sync mutation
+//! is one of six typed shapes chosen by `entity` and `op`, and the links from a create to
+//! the reads and updates of what it made (so that a client generator, or a stateful
+//! fuzzer, can follow them with the ETag).
+
+use serde_json::{json, Map, Value};
+
+/// A UUIDv7, as every client-made id must be.
+pub const UUID_V7_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$";
+
+pub fn tighten(mut doc: Value) -> Value {
+    close_request_bodies(&mut doc);
+    type_mutations(&mut doc);
+    add_links(&mut doc);
+    doc
+}
+
+/// The component schemas a request body reaches, through `$ref`s, `items`, `allOf`…
+fn request_schema_names(doc: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack: Vec<&Value> = Vec::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            if let Some(body) = operation.get("requestBody") {
+                stack.push(body);
+            }
+        }
+    }
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+                        if !names.iter().any(|n| n == name) {
+                            names.push(name.to_owned());
+                            if let Some(schema) = doc["components"]["schemas"].get(name) {
+                                stack.push(schema);
+                            }
+                        }
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    names
+}
+
+fn close_request_bodies(doc: &mut Value) {
+    for name in request_schema_names(doc) {
+        // A mutation's shape is checked per mutation, so an unknown one is rejected alone.
+        if name == "Mutation" {
+            continue;
+        }
+        if let Some(Value::Object(schema)) = doc["components"]["schemas"].get_mut(&name) {
+            if schema.get("type") == Some(&json!("object")) {
+                schema
+                    .entry("additionalProperties")
+                    .or_insert(Value::Bool(false));
+            }
+        }
+    }
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// `Mutation`: one typed shape per entity and operation the server applies. The server
+/// also answers a mutation of another shape, item by item (`rejected`), so that an old
+/// server and a newer phone still agree on the rest of the batch.
+fn type_mutations(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    let Some(resident) = schemas.get("CreateResidentRequest").cloned() else {
+        return;
+    };
+    // A resident create carries the household it belongs to.
+    let mut resident_data = resident;
+    if let Some(properties) = resident_data["properties"].as_object_mut() {
+        properties.insert(
+            "household_id".into(),
+            json!({"type": "string", "format": "uuid", "description": "The household the person belongs to."}),
+        );
+    }
+    if let Some(required) = resident_data["required"].as_array_mut() {
+        required.push(json!("household_id"));
+    }
+    resident_data["additionalProperties"] = Value::Bool(false);
+    schemas["CreateResidentMutationData"] = resident_data;
+
+    let shapes = [
+        (
+            "household",
+            "create",
+            "CreateHouseholdRequest",
+            "A new household; `id` is its UUIDv7.",
+        ),
+        (
+            "household",
+            "update",
+            "UpdateHouseholdRequest",
+            "An offline edit of a household (`base_version` required).",
+        ),
+        (
+            "resident",
+            "create",
+            "CreateResidentMutationData",
+            "A new person in a household; `id` is their UUIDv7.",
+        ),
+        (
+            "resident",
+            "update",
+            "UpdateResidentRequest",
+            "An offline edit of a person (`base_version` required).",
+        ),
+        (
+            "visit",
+            "create",
+            "RecordVisitRequest",
+            "A visit and the statuses recorded at it; `id` is its UUIDv7.",
+        ),
+        (
+            "visit",
+            "void",
+            "VoidVisitRequest",
+            "Voiding a visit made earlier; `id` is the visit's.",
+        ),
+    ];
+    let variants: Vec<Value> = shapes
+        .iter()
+        .map(|(entity, op, data, description)| {
+            let mut required = vec![json!("seq"), json!("op"), json!("entity"), json!("id"), json!("data")];
+            if *op == "update" {
+                required.push(json!("base_version"));
+            }
+            json!({
+                "title": format!("{entity} {op}"),
+                "description": description,
+                "type": "object",
+                "required": required,
+                "properties": {
+                    "seq": {"type": "integer", "format": "int64", "minimum": 1,
+                            "description": "1, 2, 3… per device, never reused."},
+                    "op": {"type": "string", "const": op},
+                    "entity": {"type": "string", "const": entity},
+                    "id": {"type": "string", "format": "uuid", "pattern": UUID_V7_PATTERN},
+                    "base_version": {"type": ["integer", "null"], "format": "int32", "minimum": 1,
+                                     "description": "For `update`: the record's version the edit was made on."},
+                    "data": schema_ref(data),
+                },
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    schemas["Mutation"] = json!({
+        "description": "One queued change, of one of these shapes (by `entity` and `op`).",
+        "oneOf": variants,
+    });
+}
+
+/// Links from a create's answer to the reads and edits of the record it made.
+fn add_links(doc: &mut Value) {
+    let links = [
+        (
+            "/api/v1/households",
+            "post",
+            "201",
+            &[
+                ("GetHousehold", "get_household", false),
+                ("UpdateHousehold", "update_household", true),
+                ("DeleteHousehold", "delete_household", false),
+                ("AddResident", "create_resident", false),
+                ("ListHouseholdVisits", "list_household_visits", false),
+            ][..],
+        ),
+        (
+            "/api/v1/households/{id}/residents",
+            "post",
+            "201",
+            &[
+                ("GetResident", "get_resident", false),
+                ("UpdateResident", "update_resident", true),
+                ("ResidentHistory", "resident_history", false),
+            ][..],
+        ),
+        (
+            "/api/v1/visits",
+            "post",
+            "201",
+            &[("VoidVisit", "void_visit", false)][..],
+        ),
+        (
+            "/api/v1/areas",
+            "post",
+            "201",
+            &[
+                ("GetArea", "get_area", false),
+                ("UpdateArea", "update_area", true),
+            ][..],
+        ),
+        (
+            "/api/v1/users",
+            "post",
+            "201",
+            &[
+                ("GetUser", "get_user", false),
+                ("UpdateUser", "update_user", true),
+            ][..],
+        ),
+    ];
+    let operation_ids: Vec<String> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .flat_map(|item| item.as_object().into_iter().flat_map(|o| o.values()))
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    for (path, method, status, targets) in links {
+        let Some(response) = doc["paths"][path][method]["responses"].get_mut(status) else {
+            continue;
+        };
+        let mut map = Map::new();
+        for (name, operation_id, with_etag) in targets {
+            if !operation_ids.iter().any(|id| id == operation_id) {
+                continue;
+            }
+            let mut parameters = Map::new();
+            parameters.insert("id".into(), json!("$response.body#/id"));
+            if *with_etag {
+                parameters.insert("If-Match".into(), json!("$response.header.ETag"));
+            }
+            map.insert(
+                (*name).to_owned(),
+                json!({"operationId": operation_id, "parameters": parameters}),
+            );
+        }
+        if !map.is_empty() {
+            response["links"] = Value::Object(map);
+        }
+    }
+}
