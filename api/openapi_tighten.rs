@@ -14,6 +14,7 @@ pub fn tighten(mut doc: Value) -> Value {
     close_request_bodies(&mut doc);
     type_mutations(&mut doc);
     add_links(&mut doc);
+    add_request_examples(&mut doc);
     doc
 }
 
@@ -244,6 +245,133 @@ fn add_links(doc: &mut Value) {
         }
         if !map.is_empty() {
             response["links"] = Value::Object(map);
+        }
+    }
+}
+
+/// One valid example of every JSON request body (a test checks each against its schema):
+/// what a client author copies first, and where a fuzzer starts.
+fn request_examples() -> Vec<(&'static str, Value)> {
+    let area = "01936b2e-1f2a-7c3d-8e4f-5a6b7c8d9e0f";
+    let household = "01936b2e-2a3b-7c4d-9e5f-6a7b8c9d0e1f";
+    let resident = "01936b2e-3b4c-7d5e-af60-7b8c9d0e1f2a";
+    let visit = "01936b2e-4c5d-7e6f-b071-8c9d0e1f2a3b";
+    let device = "01936b2e-5d6e-7f70-8182-9d0e1f2a3b4c";
+    vec![
+        (
+            "create_area",
+            json!({"kind": "neighbourhood", "parent_id": area, "code": "TH-BS-PS-KP09", "name": "Khu phố 9", "official_adult_population": 1250, "official_household_count": 410}),
+        ),
+        (
+            "update_area",
+            json!({"name": "Khu phố 9 (mới)", "official_adult_population": 1300}),
+        ),
+        (
+            "put_targets",
+            json!({"targets": [
+            {"indicator": "eid", "comparison": "at_least", "threshold_percent": 80.0, "deadline": "2025-12-31"},
+            {"indicator": "signature", "comparison": "more_than", "threshold_percent": 70.0, "deadline": "2030-12-31"}]}),
+        ),
+        (
+            "login",
+            json!({"email": "volunteer@demo.local", "password": "correct horse battery staple"}),
+        ),
+        (
+            "logout",
+            json!({"refresh_token": "kQ3v2u8mP0yXcJ7tLr5sA1bN4dE6fG9hI2jK3lM5nO8"}),
+        ),
+        (
+            "refresh",
+            json!({"refresh_token": "kQ3v2u8mP0yXcJ7tLr5sA1bN4dE6fG9hI2jK3lM5nO8"}),
+        ),
+        (
+            "request_password_reset",
+            json!({"email": "truong-khu-pho@example.vn"}),
+        ),
+        (
+            "confirm_password_reset",
+            json!({"token": "Zx8c7V6b5N4m3L2k1J0hGfEdCbA9876543210zyxwvu", "password": "một mật khẩu đủ dài"}),
+        ),
+        (
+            "accept_invitation",
+            json!({"token": "Zx8c7V6b5N4m3L2k1J0hGfEdCbA9876543210zyxwvu", "password": "một mật khẩu đủ dài"}),
+        ),
+        ("resolve_conflict", json!({"resolution": "take_phone"})),
+        ("merge_duplicate", json!({"survivor_id": resident})),
+        (
+            "create_household",
+            json!({"area_id": area, "code": "HK-0123", "address": "Số 12, ngõ 3, đường Trần Phú", "head_name": "Nguyễn Văn Ánh", "phone": "0912 345 678"}),
+        ),
+        (
+            "update_household",
+            json!({"address": "Số 14, ngõ 3, đường Trần Phú", "phone": null}),
+        ),
+        (
+            "create_resident",
+            json!({"full_name": "Nguyễn Thị Lan", "birth_date": "1968-04", "sex": "female", "relation_to_head": "spouse", "consent": true}),
+        ),
+        (
+            "update_resident",
+            json!({"full_name": "Nguyễn Thị Lan Anh", "birth_date": "1968-04-12"}),
+        ),
+        (
+            "create_invitation",
+            json!({"email": "tinhnguyenvien@example.vn", "name": "Trần Văn Bình", "role": "volunteer", "area_id": area, "assignment_ids": [area], "language": "vi"}),
+        ),
+        ("put_digest", json!({"subscribed": true})),
+        (
+            "record_status_events",
+            json!({"household_id": household, "events": [
+            {"kind": "eid", "resident_id": resident, "value": "level2", "effective_on": "2025-11-20"}]}),
+        ),
+        (
+            "record_visit",
+            json!({"household_id": household, "visited_at": "2025-11-20T02:30:00Z", "outcome": "helped", "notes": "Đã hướng dẫn kích hoạt VNeID",
+            "events": [{"kind": "eid", "resident_id": resident, "value": "level2", "effective_on": "2025-11-20"}]}),
+        ),
+        ("void_visit", json!({"reason": "Ghi nhầm hộ"})),
+        (
+            "create_user",
+            json!({"email": "can-bo@example.vn", "name": "Lê Thị Hoa", "role": "official", "area_id": area, "password": "một mật khẩu đủ dài", "language": "vi"}),
+        ),
+        ("update_user", json!({"name": "Lê Thị Hoa", "active": true})),
+        (
+            "sync_push",
+            json!({"device_id": device, "mutations": [
+            {"seq": 1, "op": "create", "entity": "household", "id": household,
+             "data": {"area_id": area, "address": "Số 5 Lê Lợi", "head_name": "Phạm Văn Cường"}},
+            {"seq": 2, "op": "create", "entity": "resident", "id": resident,
+             "data": {"household_id": household, "full_name": "Phạm Văn Cường", "birth_date": "1975", "sex": "male", "relation_to_head": "head"}},
+            {"seq": 3, "op": "create", "entity": "visit", "id": visit,
+             "data": {"household_id": household, "visited_at": "2025-11-20T02:30:00Z", "outcome": "helped",
+                      "events": [{"kind": "eid", "resident_id": resident, "value": "level1", "effective_on": "2025-11-20"}]}},
+            {"seq": 4, "op": "update", "entity": "household", "id": household, "base_version": 1,
+             "data": {"phone": "0912 345 678"}}]}),
+        ),
+    ]
+}
+
+fn add_request_examples(doc: &mut Value) {
+    let examples = request_examples();
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let Some(id) = operation["operationId"].as_str().map(str::to_owned) else {
+                continue;
+            };
+            let Some((_, example)) = examples.iter().find(|(op, _)| *op == id) else {
+                continue;
+            };
+            if let Some(content) = operation["requestBody"]["content"].get_mut("application/json") {
+                content["example"] = example.clone();
+            }
         }
     }
 }

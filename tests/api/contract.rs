@@ -78,3 +78,101 @@ fn protected_operations_declare_the_bearer_scheme_and_public_ones_do_not() {
         }
     }
 }
+
+fn committed() -> serde_json::Value {
+    serde_json::from_str(&openapi::spec_json()).unwrap()
+}
+
+#[test]
+fn every_reference_resolves_and_no_operation_declares_a_parameter_twice() {
+    let spec = committed();
+    let mut stack = vec![&spec];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(reference)) = map.get("$ref") {
+                    let pointer = reference.trim_start_matches('#');
+                    assert!(
+                        spec.pointer(pointer).is_some(),
+                        "{reference} points nowhere"
+                    );
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let mut seen = std::collections::HashSet::new();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let key = (parameter["name"].to_string(), parameter["in"].to_string());
+                assert!(
+                    seen.insert(key),
+                    "{method} {path} declares {} twice",
+                    parameter["name"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_json_request_body_has_an_example_that_its_own_schema_accepts() {
+    let spec = committed();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(content) = operation["requestBody"]["content"].get("application/json") else {
+                continue;
+            };
+            let label = format!("{method} {path}");
+            let example = content
+                .get("example")
+                .unwrap_or_else(|| panic!("{label} has no example"));
+            let schema = serde_json::json!({
+                "$ref": content["schema"]["$ref"],
+                "components": spec["components"],
+            });
+            let validator = jsonschema::validator_for(&schema).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(example)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{label}: its example is invalid: {errors:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn creates_link_to_the_reads_and_edits_of_what_they_made() {
+    let spec = committed();
+    let links = &spec["paths"]["/api/v1/households"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["GetHousehold"]["operationId"], "get_household");
+    assert_eq!(
+        links["UpdateHousehold"]["parameters"]["If-Match"],
+        "$response.header.ETag"
+    );
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap();
+                    let exists = spec["paths"].as_object().unwrap().values().any(|item| {
+                        item.as_object()
+                            .unwrap()
+                            .values()
+                            .any(|op| op["operationId"] == target)
+                    });
+                    assert!(
+                        exists,
+                        "{method} {path} {status} link {name} targets nothing"
+                    );
+                }
+            }
+        }
+    }
+}
