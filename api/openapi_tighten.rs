@@ -12,6 +12,8 @@ pub const UUID_V7_PATTERN: &str =
 
 pub fn tighten(mut doc: Value) -> Value {
     close_request_bodies(&mut doc);
+    refuse_control_characters(&mut doc);
+    type_headers(&mut doc);
     type_mutations(&mut doc);
     add_links(&mut doc);
     add_request_examples(&mut doc);
@@ -66,6 +68,118 @@ fn close_request_bodies(doc: &mut Value) {
                 schema
                     .entry("additionalProperties")
                     .or_insert(Value::Bool(false));
+            }
+        }
+    }
+}
+
+/// Text a request may carry: no control character but tab, line feed and carriage return
+/// (`crate::problem::is_forbidden_control`, enforced by the body and query extractors).
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+
+/// A calendar day the server keeps figures for: years 1900–2099.
+pub const DATE_PATTERN: &str = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
+fn is_string_schema(schema: &Map<String, Value>) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    }
+}
+
+/// Every free text of a request says what the extractors enforce: no control characters;
+/// every date, the years kept.
+fn constrain_text(schema: &mut Value) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    if is_string_schema(map) && !map.contains_key("enum") && !map.contains_key("pattern") {
+        match map.get("format").and_then(Value::as_str) {
+            None => {
+                map.insert("pattern".into(), json!(TEXT_PATTERN));
+            }
+            Some("date") => {
+                map.insert("pattern".into(), json!(DATE_PATTERN));
+            }
+            _ => {}
+        }
+    }
+    for key in ["properties"] {
+        if let Some(Value::Object(properties)) = map.get_mut(key) {
+            properties.values_mut().for_each(constrain_text);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = map.get_mut(key) {
+            constrain_text(inner);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(Value::Array(variants)) = map.get_mut(key) {
+            variants.iter_mut().for_each(constrain_text);
+        }
+    }
+}
+
+fn refuse_control_characters(doc: &mut Value) {
+    for name in request_schema_names(doc) {
+        if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
+            constrain_text(schema);
+        }
+    }
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let parameters = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
+                if parameter["in"] == "query" {
+                    constrain_text(&mut parameter["schema"]);
+                }
+            }
+        }
+    }
+}
+
+/// The headers the server parses, with the shape it accepts.
+fn type_headers(doc: &mut Value) {
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let parameters = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
+                if parameter["in"] != "header" {
+                    continue;
+                }
+                let pattern = match parameter["name"].as_str() {
+                    // The ETag as read: a version number in quotes.
+                    Some("If-Match") => "^\"[0-9]{1,9}\"$",
+                    // major.minor.patch, missing parts 0; older than the server's minimum
+                    // (1.0.0 unless set otherwise), malformed or missing is 426: update the app.
+                    Some("X-App-Version") => "^[1-9][0-9]{0,3}(\\.[0-9]{1,4}){0,3}$",
+                    // Visible ASCII (and spaces), as HTTP header values are.
+                    Some("Idempotency-Key") => "^[ -~]{1,255}$",
+                    _ => continue,
+                };
+                parameter["schema"]["pattern"] = json!(pattern);
             }
         }
     }
@@ -225,7 +339,11 @@ fn add_links(doc: &mut Value) {
         .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
         .collect();
     for (path, method, status, targets) in links {
-        let Some(response) = doc["paths"][path][method]["responses"].get_mut(status) else {
+        let response = doc.pointer_mut(&format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('~', "~0").replace('/', "~1")
+        ));
+        let Some(response) = response else {
             continue;
         };
         let mut map = Map::new();
@@ -369,7 +487,11 @@ fn add_request_examples(doc: &mut Value) {
             let Some((_, example)) = examples.iter().find(|(op, _)| *op == id) else {
                 continue;
             };
-            if let Some(content) = operation["requestBody"]["content"].get_mut("application/json") {
+            let content = operation
+                .get_mut("requestBody")
+                .and_then(|body| body.get_mut("content"))
+                .and_then(|content| content.get_mut("application/json"));
+            if let Some(content) = content {
                 content["example"] = example.clone();
             }
         }

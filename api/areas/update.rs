@@ -90,11 +90,12 @@ pub async fn update_area(
     let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
     let request = body?.0;
+    let expected = if_match.version()?;
     let area = state
         .db
         .write(move |conn| {
             let current = find_in_scope(conn, &caller.scope, &id)?;
-            if current.version != if_match.0 {
+            if current.version != expected {
                 return Err(ProblemCode::PreconditionFailed.into());
             }
             if let Some(code) = &request.code {

@@ -79,10 +79,11 @@ pub async fn update_household(
     // The right to act is checked before the body (403 before 422).
     caller.require(crate::auth::RECORD_WORKERS)?;
     let request = body?.0;
+    let expected = if_match.version()?;
     let actor = caller.actor(&client);
     let household = state
         .db
-        .write(move |conn| update(conn, &caller, &actor, &id, if_match.0, &request))
+        .write(move |conn| update(conn, &caller, &actor, &id, expected, &request))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag::for_version(household.version)))

@@ -29,7 +29,7 @@ pub struct AcceptInvitationRequest {
     pub token: String,
     /// At least 10 characters, not the e-mail, not a common password.
     #[validate(length(max = 1024))]
-    #[schema(max_length = 1024)]
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
 }
 

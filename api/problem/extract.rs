@@ -381,25 +381,33 @@ fn serde_urlencoded_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiErro
         })
 }
 
-/// The `If-Match` header of a PATCH: the version the client last read. Absent → 428.
+/// The `If-Match` header of a PATCH: the version the client last read. Absent → 428,
+/// unreadable → 412. Read at extraction but answered by `version()`, which the handler
+/// calls after checking the caller's role and the body, so a request with several faults
+/// gets the answer of the first in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IfMatch(pub i32);
+pub struct IfMatch(Result<i32, ProblemCode>);
+
+impl IfMatch {
+    pub fn version(&self) -> Result<i32, ApiError> {
+        self.0.map_err(ApiError::from)
+    }
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.headers().get(header::IF_MATCH) {
-            None => Err(ProblemCode::PreconditionRequired.into()),
+        let version = match req.headers().get(header::IF_MATCH) {
+            None => Err(ProblemCode::PreconditionRequired),
             Some(value) => value
                 .to_str()
                 .ok()
                 .and_then(crate::etag::parse_version)
-                .map(IfMatch)
-                .ok_or_else(|| ProblemCode::PreconditionFailed.into()),
+                .ok_or(ProblemCode::PreconditionFailed),
         };
-        std::future::ready(result)
+        std::future::ready(Ok(IfMatch(version)))
     }
 }
 

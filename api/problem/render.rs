@@ -184,7 +184,9 @@ pub async fn not_found_or_method_not_allowed(
     req: HttpRequest,
     routes: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed = routes.allowed_methods(req.path());
+    let allowed = routes
+        .methods_of_literal(req.path())
+        .unwrap_or_else(|| routes.allowed_methods(req.path()));
     if allowed.is_empty() {
         return Err(ProblemCode::NotFound.into());
     }

@@ -40,7 +40,7 @@ pub struct CreateResidentRequest {
     #[validate(length(min = 4, max = 10))]
     #[schema(min_length = 4, max_length = 10)]
     #[schema(example = "1968-04")]
-    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
+    #[schema(pattern = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
     pub birth_date: String,
     pub sex: Sex,
     pub relation_to_head: Relation,

@@ -35,7 +35,7 @@ pub struct UpdateResidentRequest {
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[validate(length(min = 4, max = 10))]
     #[schema(min_length = 4, max_length = 10)]
-    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
+    #[schema(pattern = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")]
     pub birth_date: Option<String>,
     pub sex: Option<Sex>,
     pub relation_to_head: Option<Relation>,
@@ -89,11 +89,12 @@ pub async fn update_resident(
     // The right to act is checked before the body (403 before 422).
     caller.require(crate::auth::RECORD_WORKERS)?;
     let request = body?.0;
+    let expected = if_match.version()?;
     let hmac_key = state.settings.secrets.citizen_id_key_bytes().to_vec();
     let actor = caller.actor(&client);
     let resident = state
         .db
-        .write(move |conn| update(conn, &caller, &actor, &hmac_key, &id, if_match.0, &request))
+        .write(move |conn| update(conn, &caller, &actor, &hmac_key, &id, expected, &request))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag::for_version(resident.version)))

@@ -36,7 +36,7 @@ pub struct CreateUserRequest {
     pub area_id: Option<uuid::Uuid>,
     /// At least 10 characters.
     #[validate(length(max = 1024), custom(function = "validate_password"))]
-    #[schema(max_length = 1024)]
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     /// Language of e-mails to this user (default `vi`).
     pub language: Option<Lang>,

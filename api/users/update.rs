@@ -81,6 +81,7 @@ pub async fn update_user(
     let actor = caller.actor(&client);
     let id = id.into_inner().to_string();
     let request = body?.0;
+    let expected = if_match.version()?;
     let changes_own_standing =
         request.role.is_some() || request.area_id.is_some() || request.active.is_some();
     if id == caller.user_id && changes_own_standing {
@@ -95,7 +96,7 @@ pub async fn update_user(
         .db
         .write(move |conn| {
             let current = find_in_scope_user(conn, &caller.scope, &id)?;
-            if current.version != if_match.0 {
+            if current.version != expected {
                 return Err(ProblemCode::PreconditionFailed.into());
             }
             let role = request

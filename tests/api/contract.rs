@@ -105,6 +105,9 @@ fn every_reference_resolves_and_no_operation_declares_a_parameter_twice() {
     }
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
+            for (member, value) in operation.as_object().unwrap() {
+                assert!(!value.is_null(), "{method} {path}: `{member}` is null");
+            }
             let mut seen = std::collections::HashSet::new();
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
                 let key = (parameter["name"].to_string(), parameter["in"].to_string());
