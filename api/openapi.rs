@@ -168,8 +168,9 @@ fn add_common_problems(operation: &mut Operation) {
     if has_body || has_params {
         common.push((
             "400",
-            "Malformed JSON (`malformed-json`) or unparseable query/path parameters \
-             (`invalid-query`, `invalid-path-parameter`)",
+            "Malformed JSON (`malformed-json`), unparseable query/path parameters \
+             (`invalid-query`, `invalid-path-parameter`) or a malformed `If-Match` \
+             (`invalid-if-match`)",
         ));
     }
     if secured {

@@ -94,6 +94,16 @@ fn constrain_text(schema: &mut Value) {
     let Value::Object(map) = schema else {
         return;
     };
+    // Integers the server reads into i32/i64: the fuzzer does not bound them by format.
+    let bounds = match map.get("format").and_then(Value::as_str) {
+        Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+        Some("int64") => Some((i64::MIN, i64::MAX)),
+        _ => None,
+    };
+    if let Some((low, high)) = bounds {
+        map.entry("minimum").or_insert(json!(low));
+        map.entry("maximum").or_insert(json!(high));
+    }
     if is_string_schema(map) && !map.contains_key("enum") && !map.contains_key("pattern") {
         match map.get("format").and_then(Value::as_str) {
             None => {

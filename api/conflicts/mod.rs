@@ -276,6 +276,20 @@ pub fn member_values_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// An edit's members (`{"phone": "0912…"}`), or null when the resolution is not `edit`.
+pub fn edit_value_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .additional_properties(Some(Schema::Object(bare_value_schema())))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[a-z_]{1,40}$")),
+        ))
+        .build()
+}
+
 pub fn bare_value_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{SchemaType, Type};
     utoipa::openapi::schema::ObjectBuilder::new()

@@ -26,7 +26,7 @@ use crate::state::AppState;
 pub struct ResolveConflictRequest {
     pub resolution: Resolution,
     /// For `edit`: the value to write, with the same members as `phone_value`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::conflicts::edit_value_schema)]
     pub value: Option<Value>,
 }
 

@@ -85,7 +85,8 @@ where
             );
         }
         let body = read_limited(&mut payload, declared_length, limit).await?;
-        let json = parse_json::<serde_json::Value>(&body)?;
+        let mut json = parse_json::<serde_json::Value>(&body)?;
+        integral_numbers_as_integers(&mut json);
         if check == TextCheck::WholeBody {
             if let Some(error) = control_character_error(&json, "") {
                 return Err(error);
@@ -156,6 +157,8 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
     if let Some(error) = control_character_error(value, prefix) {
         return Err(error);
     }
+    let mut value = value.clone();
+    integral_numbers_as_integers(&mut value);
     let parsed: T = serde_path_to_error::deserialize(value)
         .map_err(|error| data_error(json_pointer(error.path()), &error.inner().to_string()))
         .and_then(|v: T| {
@@ -170,6 +173,25 @@ pub fn parse_value<T: DeserializeOwned + Validate>(
             error
         })?;
     Ok(parsed)
+}
+
+/// JSON has one number type: `3.0` is the integer 3 (JSON Schema agrees), but serde refuses
+/// it for an integer field. Integral numbers are made integers before deserializing; a
+/// field of type `f64` takes an integer as well.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                if float.fract() == 0.0 && float.abs() < 9.007_199_254_740_992e15 {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// A control character no text of ours may hold: NUL (PostgreSQL refuses it, SQLite
@@ -382,7 +404,7 @@ fn serde_urlencoded_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiErro
 }
 
 /// The `If-Match` header of a PATCH: the version the client last read. Absent → 428,
-/// unreadable → 412. Read at extraction but answered by `version()`, which the handler
+/// not an ETag (`"7"`) → 400, another version than the record's → 412. Read at extraction but answered by `version()`, which the handler
 /// calls after checking the caller's role and the body, so a request with several faults
 /// gets the answer of the first in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,11 +423,12 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let version = match req.headers().get(header::IF_MATCH) {
             None => Err(ProblemCode::PreconditionRequired),
+            // Not an ETag of ours at all: a malformed request, not a stale one.
             Some(value) => value
                 .to_str()
                 .ok()
                 .and_then(crate::etag::parse_version)
-                .ok_or(ProblemCode::PreconditionFailed),
+                .ok_or(ProblemCode::InvalidIfMatch),
         };
         std::future::ready(Ok(IfMatch(version)))
     }

@@ -193,3 +193,53 @@ async fn the_right_to_act_is_checked_before_the_body() {
         assert_eq!(refused.problem_code(), "forbidden");
     }
 }
+
+#[actix_web::test]
+async fn a_whole_number_written_with_a_decimal_point_is_still_a_whole_number() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(crate::helpers::WARD_ADMIN).await;
+    let created = app
+        .post(
+            "/api/v1/areas",
+            Some(&admin),
+            &serde_json::json!({"kind": "neighbourhood", "parent_id": world.ward, "code": "KP-FLOAT",
+                                "name": "Khu phố số thực", "official_adult_population": 1250.0}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["official_adult_population"], 1250);
+    let fraction = app
+        .post(
+            "/api/v1/areas",
+            Some(&admin),
+            &serde_json::json!({"kind": "neighbourhood", "parent_id": world.ward, "code": "KP-HALF",
+                                "name": "Khu phố nửa", "official_adult_population": 1250.5}),
+        )
+        .await;
+    assert_eq!(fraction.status, 422, "{}", fraction.text);
+}
+
+#[actix_web::test]
+async fn an_if_match_that_is_no_etag_is_a_bad_request_and_a_stale_one_a_precondition_failure() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(crate::helpers::HEAD).await;
+    let id = crate::households::add_household(&app, &head, &world.n1, "Số 1", "An").await;
+    let path = format!("/api/v1/households/{id}");
+    for (if_match, status, code) in [
+        ("{}", 400, "invalid-if-match"),
+        ("\"9\"", 412, "precondition-failed"),
+    ] {
+        let answer = app
+            .patch(
+                &path,
+                Some(&head),
+                Some(if_match),
+                &serde_json::json!({"address": "Số 2"}),
+            )
+            .await;
+        assert_eq!(answer.status, status, "{if_match}: {}", answer.text);
+        assert_eq!(answer.problem_code(), code);
+    }
+}
