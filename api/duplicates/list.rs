@@ -104,21 +104,14 @@ pub async fn list_duplicates(
     };
     let after = page.after()?;
     let limit = page.limit();
+    let reader = caller.clone();
     let (items, next_cursor) = state
         .db
-        .write(move |conn| {
-            // Both records in scope (see `residents_in_scope`).
-            let in_scope = || {
-                residents::table
-                    .inner_join(households::table)
-                    .filter(households::area_path.like(caller.scope.path_pattern()))
-                    .select(residents::id)
-            };
+        .read(move |conn| {
+            let caller = &reader;
             let mut select = duplicate_pairs::table
                 .filter(duplicate_pairs::status.eq("open"))
                 .filter(duplicate_pairs::area_path.like(caller.scope.path_pattern()))
-                .filter(duplicate_pairs::resident_a.eq_any(in_scope()))
-                .filter(duplicate_pairs::resident_b.eq_any(in_scope()))
                 .order(duplicate_pairs::id.asc())
                 .limit(limit + 1)
                 .select(DuplicatePair::as_select())
@@ -128,11 +121,34 @@ pub async fn list_duplicates(
             }
             let rows: Vec<DuplicatePair> = select.load(conn)?;
             let (rows, next_cursor) = pagination::finish(rows, limit, |p| &p.id);
+            // Only pairs whose two records are both in scope (`residents_in_scope`); a page
+            // may hold fewer than `limit` items, the cursor goes on after the last one read.
+            let ids: Vec<&str> = rows
+                .iter()
+                .flat_map(|p| [p.resident_a.as_str(), p.resident_b.as_str()])
+                .collect();
+            let visible: std::collections::HashSet<String> = residents::table
+                .inner_join(households::table)
+                .filter(residents::id.eq_any(&ids))
+                .filter(households::area_path.like(caller.scope.path_pattern()))
+                .select(residents::id)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
             let items = rows
                 .into_iter()
+                .filter(|p| visible.contains(&p.resident_a) && visible.contains(&p.resident_b))
                 .map(|pair| duplicate_response(conn, pair))
                 .collect::<Result<Vec<_>, _>>()?;
-            // Each pair shows two people's full records.
+            Ok((items, next_cursor))
+        })
+        .await?;
+    // Each pair shows two people's full records: on the record, in a short write of its own
+    // (the listing itself does not hold the single writer).
+    let pairs = items.len();
+    state
+        .db
+        .write(move |conn| {
             crate::audit::record(
                 conn,
                 &caller.actor(&client),
@@ -140,10 +156,9 @@ pub async fn list_duplicates(
                     action: crate::audit::Action::DuplicateListRead,
                     entity_id: None,
                     area_id: caller.scope.area_id.as_deref(),
-                    changes: serde_json::json!({"pairs": items.len()}),
+                    changes: serde_json::json!({"pairs": pairs}),
                 },
-            )?;
-            Ok((items, next_cursor))
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(DuplicateList { items, next_cursor }))

@@ -154,11 +154,8 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
         if record.len() > MAX_COLUMNS {
             return Err(too_many_columns(row));
         }
-        if record
-            .iter()
-            .any(|cell| cell.chars().count() > MAX_CELL_CHARS)
-        {
-            return Err(cell_too_long(row));
+        for cell in record.iter() {
+            check_cell(cell, row)?;
         }
         rows.push(record.iter().map(undo_neutralised).collect());
     }

@@ -16,6 +16,7 @@ mod digest;
 mod duplicates;
 mod errors;
 mod faults;
+mod fuzz_corpus;
 mod helpers;
 mod hostile_input;
 mod households;
