@@ -230,6 +230,7 @@ fn check_workbook_container(bytes: &[u8]) -> Result<(), Text> {
         let mut part = zip.by_index(index).map_err(broken_xlsx)?;
         let shared_strings = part
             .name()
+            .map_err(broken_xlsx)?
             .replace('\\', "/")
             .to_ascii_lowercase()
             .ends_with("sharedstrings.xml");
@@ -275,15 +276,13 @@ fn check_shared_strings_count(head: &[u8]) -> Result<(), Text> {
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"sst" => {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
                 for attribute in e.attributes() {
                     let attribute = attribute.map_err(broken_xlsx)?;
-                    if attribute.key.local_name().as_ref() != b"uniqueCount" {
+                    if attribute.key.local_name().as_ref() != "uniqueCount" {
                         continue;
                     }
-                    let declared = std::str::from_utf8(&attribute.value)
-                        .ok()
-                        .and_then(|v| v.trim().parse::<u64>().ok());
+                    let declared = attribute.value.trim().parse::<u64>().ok();
                     // A count calamine cannot parse is ignored by it too.
                     if declared.is_some_and(|n| n > (MAX_ROWS * MAX_COLUMNS) as u64) {
                         return Err(broken_xlsx(

@@ -341,7 +341,7 @@ fn workbook_with(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut written = Vec::new();
     for index in 0..source.len() {
         let mut part = source.by_index(index).unwrap();
-        let name = part.name().to_owned();
+        let name = part.name().unwrap().into_owned();
         let mut data = Vec::new();
         part.read_to_end(&mut data).unwrap();
         if let Some((_, replacement)) = parts.iter().find(|(n, _)| *n == name) {
