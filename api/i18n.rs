@@ -85,6 +85,33 @@ impl Text {
     }
 }
 
+/// A response body rendered in each language, carried in the response's extensions by an
+/// answer whose body holds user-facing text (problems, a push's rejections). The answer
+/// stored for an `Idempotency-Key` keeps both, so a resend asking in the other language is
+/// answered in it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Localized {
+    pub vi: String,
+    pub en: String,
+}
+
+impl Localized {
+    /// Renders `body` once per language.
+    pub fn render<E>(mut body: impl FnMut(Lang) -> Result<String, E>) -> Result<Localized, E> {
+        Ok(Localized {
+            vi: body(Lang::Vi)?,
+            en: body(Lang::En)?,
+        })
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

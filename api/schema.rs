@@ -256,6 +256,7 @@ diesel::table! {
         created_at -> Timestamp,
         lease_until -> Nullable<Timestamp>,
         holder -> Nullable<Text>,
+        localized_body -> Nullable<Text>,
     }
 }
 

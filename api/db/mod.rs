@@ -322,12 +322,32 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Reverts the latest migration (tests of a migration that rewrites rows: down, seed old
-/// rows, up).
-pub fn revert_last_migration(conn: &mut DbConnection) -> anyhow::Result<()> {
-    let result = match conn {
-        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
-        DbConnection::Postgresql(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
-    };
-    result.map_err(|e| anyhow::anyhow!("reverting the last migration failed: {e}"))
+/// Reverts the latest migrations down to and including the one named (its directory name,
+/// e.g. `2026-12-07-000011_audit_without_values`): tests of a migration that rewrites rows
+/// go down, seed old rows, and up again.
+pub fn revert_migrations_through(conn: &mut DbConnection, name: &str) -> anyhow::Result<()> {
+    // diesel's version of a migration is its name's leading digits.
+    let wanted: String = name
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    loop {
+        let reverted = match conn {
+            DbConnection::Sqlite(c) => c
+                .revert_last_migration(SQLITE_MIGRATIONS)
+                .map(|v| v.to_string()),
+            DbConnection::Postgresql(c) => c
+                .revert_last_migration(POSTGRES_MIGRATIONS)
+                .map(|v| v.to_string()),
+        }
+        .map_err(|e| anyhow::anyhow!("reverting down to {name} failed: {e}"))?;
+        let reverted: String = reverted.chars().filter(char::is_ascii_digit).collect();
+        if reverted == wanted {
+            return Ok(());
+        }
+        anyhow::ensure!(reverted > wanted, "no migration {name} was applied");
+    }
 }

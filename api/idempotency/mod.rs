@@ -30,7 +30,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::{now, DbConnection};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Localized};
 use crate::problem::{read_limited, ApiError, ProblemCode};
 use crate::schema::idempotency_keys;
 use crate::state::AppState;
@@ -54,6 +54,7 @@ struct KeyRow {
     content_type: Option<String>,
     response_body: Option<String>,
     response_headers: Option<String>,
+    localized_body: Option<String>,
     created_at: chrono::NaiveDateTime,
     lease_until: Option<chrono::NaiveDateTime>,
 }
@@ -65,6 +66,8 @@ struct Stored {
     content_type: Option<String>,
     body: Option<String>,
     headers: Option<String>,
+    /// `Localized` as JSON, when the body holds user-facing text.
+    localized: Option<String>,
 }
 
 enum Claim {
@@ -143,7 +146,7 @@ pub async fn middleware(
     match claim {
         Err(error) => return refuse(req, error),
         Ok(Claim::Refused(error)) => return refuse(req, error),
-        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored))),
+        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(stored, lang))),
         Ok(Claim::New) => {}
     }
 
@@ -186,6 +189,10 @@ pub async fn middleware(
         content_type,
         body: String::from_utf8(bytes.to_vec()).ok(),
         headers: serde_json::to_string(&kept_headers).ok(),
+        localized: head
+            .extensions()
+            .get::<Localized>()
+            .and_then(|bodies| serde_json::to_string(bodies).ok()),
     };
     // The answer is recorded on a fresh connection if the first one broke (`Db::write`
     // retries only on a sound one): a key left "in progress" would make the client's
@@ -243,6 +250,7 @@ fn claim(
                 content_type: row.content_type,
                 body: row.response_body,
                 headers: row.response_headers,
+                localized: row.localized_body,
             }));
         } else {
             // In progress. A lapsed lease means its node died: take it over, unless
@@ -340,13 +348,16 @@ fn worth_keeping(status: StatusCode) -> bool {
         || status == StatusCode::TOO_MANY_REQUESTS)
 }
 
-fn replay(stored: Stored) -> HttpResponse {
+/// The stored answer, in the resend's language when it was kept in both.
+fn replay(stored: Stored, lang: Lang) -> HttpResponse {
     let Stored {
         status,
         content_type,
         body,
         headers,
+        localized,
     } = stored;
+    let localized: Option<Localized> = localized.and_then(|l| serde_json::from_str(&l).ok());
     let status = u16::try_from(status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -364,7 +375,12 @@ fn replay(stored: Stored) -> HttpResponse {
         }
     }
     builder.insert_header((REPLAYED_HEADER, "true"));
-    builder.body(body.unwrap_or_default())
+    match localized {
+        Some(bodies) => builder
+            .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
+            .body(bodies.get(lang).to_owned()),
+        None => builder.body(body.unwrap_or_default()),
+    }
 }
 
 fn remember(
@@ -380,6 +396,7 @@ fn remember(
             idempotency_keys::content_type.eq(answer.content_type),
             idempotency_keys::response_body.eq(answer.body),
             idempotency_keys::response_headers.eq(answer.headers),
+            idempotency_keys::localized_body.eq(answer.localized),
         ))
         .execute(conn)?;
     Ok(())

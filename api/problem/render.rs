@@ -14,7 +14,7 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use tracing_actix_web::RequestId;
 
 use super::{ApiError, ProblemCode, PROBLEM_CONTENT_TYPE};
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Localized, Text};
 
 pub async fn localize_problems(
     req: ServiceRequest,
@@ -39,10 +39,15 @@ pub async fn localize_problems(
         .get::<RequestId>()
         .map(|id| id.to_string());
     let path = res.request().path().to_owned();
-    let problem = error.to_problem(lang, Some(&path), request_id.as_deref());
-    let body = serde_json::to_vec(&problem).map_err(actix_web::error::ErrorInternalServerError)?;
+    // Both renderings: a stored answer (Idempotency-Key) replays in the resend's language.
+    let bodies = Localized::render(|lang| {
+        serde_json::to_string(&error.to_problem(lang, Some(&path), request_id.as_deref()))
+    })
+    .map_err(actix_web::error::ErrorInternalServerError)?;
+    let body = bodies.get(lang).to_owned();
     let (req, old) = res.into_parts();
     let mut new = HttpResponse::with_body(old.status(), BoxBody::new(body));
+    new.extensions_mut().insert(bodies);
     for (name, value) in old.headers() {
         if name != header::CONTENT_LENGTH {
             new.headers_mut().append(name.clone(), value.clone());

@@ -9,6 +9,7 @@
 //! whole push with 503 and commits nothing, because the phone deletes whatever it is
 //! told was taken or rejected.
 
+use actix_web::http::header::{ContentType, CONTENT_LANGUAGE};
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -26,7 +27,7 @@ use crate::auth::{Caller, Role};
 use crate::conflicts::{self, apply_patch, Editable, NewConflict};
 use crate::db::{now, DbConnection};
 use crate::households::{Household, RecordScope};
-use crate::i18n::{Lang, Text};
+use crate::i18n::{Lang, Localized, Text};
 use crate::problem::{parse_value, ApiError, EnvelopeJson, Problem, ProblemCode};
 use crate::residents::Resident;
 use crate::schema::{devices, field_versions, households, residents, sync_mutations, visits};
@@ -150,6 +151,9 @@ pub struct MutationResult {
     /// Why, for conflict and rejected (and duplicate: what the first result was about).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
+    /// The problem before it is rendered in the caller's language (`PushResponse::render`).
+    #[serde(skip)]
+    pub error: Option<ApiError>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -159,6 +163,19 @@ pub struct PushResponse {
     pub last_seq: i64,
     /// One per mutation sent, in the order sent.
     pub results: Vec<MutationResult>,
+}
+
+impl PushResponse {
+    /// The answer's JSON in one language, each result's problem rendered in it.
+    fn render(&mut self, lang: Lang) -> Result<String, serde_json::Error> {
+        for result in &mut self.results {
+            result.problem = result
+                .error
+                .as_ref()
+                .map(|e| e.to_problem(lang, Some("/api/v1/sync/push"), None));
+        }
+        serde_json::to_string(self)
+    }
 }
 
 /// Push queued mutations from a phone
@@ -216,13 +233,21 @@ pub async fn sync_push(
                 clock_offset(sent.with_timezone(&Utc), crate::clock::clock().now())
             }),
         device_id: request.device_id.to_string(),
-        lang,
     };
-    let response = state
+    let mut response = state
         .db
         .write(move |conn| push(conn, &context, &version.0, &request))
         .await?;
-    Ok(HttpResponse::Ok().json(response))
+    // Rejections are user-facing text: both renderings go with the answer, so that a
+    // resend with the same Idempotency-Key is answered in the language it asks for.
+    let bodies = Localized::render(|lang| response.render(lang))
+        .map_err(|_| ApiError::from(ProblemCode::InternalError))?;
+    let mut answer = HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .insert_header((CONTENT_LANGUAGE, lang.as_str()))
+        .body(bodies.get(lang).to_owned());
+    answer.extensions_mut().insert(bodies);
+    Ok(answer)
 }
 
 /// What every mutation of one push shares.
@@ -232,7 +257,6 @@ struct Context {
     hmac_key: Vec<u8>,
     clock_offset: Duration,
     device_id: String,
-    lang: Lang,
 }
 
 /// How far the phone's clock is behind the server's (negative: ahead); zero when small.
@@ -273,7 +297,6 @@ fn push(
                         format!("Cần gửi thay đổi số {} trước", last_seq + 1),
                         format!("Mutation {} must be sent first", last_seq + 1),
                     ))),
-                    context,
                 )
             }
         } else {
@@ -283,11 +306,11 @@ fn push(
                     .map_err(|e| under(e, &pointer))
             });
             let result = match applied {
-                Ok(done) => done.into_result(mutation, context),
+                Ok(done) => done.into_result(mutation),
                 // The server failed, not the mutation: the whole push fails (503/500),
                 // nothing is kept and `last_seq` stays, so the phone sends it again.
                 Err(error) if error.is_server_fault() => return Err(error),
-                Err(error) => outcome(mutation, SyncResult::Rejected, Some(error), context),
+                Err(error) => outcome(mutation, SyncResult::Rejected, Some(error)),
             };
             remember(conn, context, mutation, &result)?;
             last_seq = mutation.seq;
@@ -315,32 +338,27 @@ enum Done {
 }
 
 impl Done {
-    fn into_result(self, mutation: &Mutation, context: &Context) -> MutationResult {
+    fn into_result(self, mutation: &Mutation) -> MutationResult {
         match self {
             Done::Applied(version) => MutationResult {
                 version,
-                ..outcome(mutation, SyncResult::Applied, None, context)
+                ..outcome(mutation, SyncResult::Applied, None)
             },
             Done::AlreadyThere(version) => MutationResult {
                 version,
                 original_result: Some(SyncResult::Applied),
-                ..outcome(mutation, SyncResult::Duplicate, None, context)
+                ..outcome(mutation, SyncResult::Duplicate, None)
             },
             Done::Conflict(version, conflicts, problem) => MutationResult {
                 version,
                 conflicts,
-                ..outcome(mutation, SyncResult::Conflict, Some(problem), context)
+                ..outcome(mutation, SyncResult::Conflict, Some(problem))
             },
         }
     }
 }
 
-fn outcome(
-    mutation: &Mutation,
-    result: SyncResult,
-    problem: Option<ApiError>,
-    context: &Context,
-) -> MutationResult {
+fn outcome(mutation: &Mutation, result: SyncResult, problem: Option<ApiError>) -> MutationResult {
     MutationResult {
         seq: mutation.seq,
         id: mutation.id.clone(),
@@ -349,7 +367,8 @@ fn outcome(
         original_result: None,
         expected_seq: None,
         conflicts: Vec::new(),
-        problem: problem.map(|p| p.to_problem(context.lang, Some("/api/v1/sync/push"), None)),
+        problem: None,
+        error: problem,
     }
 }
 
@@ -376,7 +395,7 @@ fn duplicate_of(
         .map(ApiError::from);
     Ok(MutationResult {
         original_result: original,
-        ..outcome(mutation, SyncResult::Duplicate, problem, context)
+        ..outcome(mutation, SyncResult::Duplicate, problem)
     })
 }
 
@@ -399,7 +418,7 @@ fn remember(
             sync_mutations::entity_id.eq(storable(&mutation.id)),
             sync_mutations::payload_hash.eq(payload_hash(mutation)),
             sync_mutations::result.eq(stored.as_str()),
-            sync_mutations::problem_code.eq(result.problem.as_ref().map(|p| p.code.clone())),
+            sync_mutations::problem_code.eq(result.error.as_ref().map(|e| e.code.as_str())),
             sync_mutations::received_at.eq(now()),
         ))
         .execute(conn)?;

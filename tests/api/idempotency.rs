@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use eid_adoption::schema::{households, idempotency_keys};
 use serde_json::json;
 
-use crate::helpers::{TestApp, HEAD, WARD_ADMIN};
+use crate::helpers::{TestApp, HEAD, VOLUNTEER, WARD_ADMIN};
+use crate::phone::Phone;
+use crate::sync::household_data;
 
 fn household_count(app: &TestApp) -> i64 {
     app.with_db(|conn| households::table.count().get_result(conn).unwrap())
@@ -191,4 +193,69 @@ fn request_hash_of(_: &TestApp, body: &serde_json::Value) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[actix_web::test]
+async fn a_replayed_answer_speaks_the_language_the_resend_asks_for() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let send = |key: &str, lang: &str, body: &serde_json::Value| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/households"))
+                .bearer_auth(&head)
+                .header("Idempotency-Key", key)
+                .header("Accept-Language", lang)
+                .json(body),
+        )
+    };
+    // A refused create: the problem is stored, and replayed in either language.
+    let refused = json!({"area_id": world.n1, "address": "", "head_name": "Chủ hộ"});
+    let english = send("phone-7-000001", "en", &refused).await;
+    assert_eq!(english.status, 422, "{}", english.text);
+    assert_eq!(english.header("content-language"), Some("en"));
+    let vietnamese = send("phone-7-000001", "vi", &refused).await;
+    assert_eq!(vietnamese.header("idempotent-replayed"), Some("true"));
+    assert_eq!(vietnamese.status, 422);
+    assert_eq!(vietnamese.header("content-language"), Some("vi"));
+    assert_eq!(vietnamese.problem_code(), english.problem_code());
+    assert_ne!(
+        vietnamese.body["title"], english.body["title"],
+        "in Vietnamese"
+    );
+    let english_again = send("phone-7-000001", "en", &refused).await;
+    assert_eq!(english_again.body["title"], english.body["title"]);
+
+    // A push's rejections are text too: a resend is answered in its own language.
+    let mut phone = Phone::sign_in(&app, VOLUNTEER).await;
+    phone.create("household", household_data(&world, ""));
+    let (key, body) = phone.next_batch();
+    let push = |lang: &'static str| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/sync/push"))
+                .bearer_auth(&phone.access_token)
+                .header("Idempotency-Key", &key)
+                .header("X-App-Version", "1.0.0")
+                .header("Accept-Language", lang)
+                .json(&body),
+        )
+    };
+    let first = push("en").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["results"][0]["result"], "rejected");
+    let again = push("vi").await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("content-language"), Some("vi"));
+    let (said_first, said_again) = (
+        &first.body["results"][0]["problem"],
+        &again.body["results"][0]["problem"],
+    );
+    assert_eq!(said_again["code"], said_first["code"]);
+    assert_ne!(said_again["title"], said_first["title"], "in Vietnamese");
+    assert_eq!(
+        again.body["last_seq"], first.body["last_seq"],
+        "the same answer otherwise"
+    );
 }

@@ -81,11 +81,11 @@ async fn migrations_run_up_down_and_up_again() {
 #[actix_web::test]
 async fn audit_rows_written_before_the_no_values_rule_keep_only_the_names_of_their_fields() {
     use diesel::prelude::*;
-    use eid_adoption::db::{revert_last_migration, run_pending_migrations};
+    use eid_adoption::db::{revert_migrations_through, run_pending_migrations};
     use eid_adoption::schema::audit_log;
     let app = TestApp::spawn().await;
     let mut conn = app.db.writer_connection().unwrap();
-    revert_last_migration(&mut conn).unwrap();
+    revert_migrations_through(&mut conn, "2026-12-07-000011_audit_without_values").unwrap();
     let old = [
         (
             "a",
