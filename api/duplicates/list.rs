@@ -42,7 +42,9 @@ pub struct DuplicateResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicateList {
     pub items: Vec<DuplicateResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
+    /// Pass as `cursor` for the next page; `null` on the last page. A page may hold fewer
+    /// than `limit` pairs (even none) and still have a next one: only pairs whose two
+    /// records are both in the caller's scope are shown.
     pub next_cursor: Option<String>,
 }
 
@@ -108,39 +110,47 @@ pub async fn list_duplicates(
     let (items, next_cursor) = state
         .db
         .read(move |conn| {
-            let caller = &reader;
-            let mut select = duplicate_pairs::table
-                .filter(duplicate_pairs::status.eq("open"))
-                .filter(duplicate_pairs::area_path.like(caller.scope.path_pattern()))
-                .order(duplicate_pairs::id.asc())
-                .limit(limit + 1)
-                .select(DuplicatePair::as_select())
-                .into_boxed();
-            if let Some(after) = after.clone() {
-                select = select.filter(duplicate_pairs::id.gt(after));
-            }
-            let rows: Vec<DuplicatePair> = select.load(conn)?;
-            let (rows, next_cursor) = pagination::finish(rows, limit, |p| &p.id);
-            // Only pairs whose two records are both in scope (`residents_in_scope`); a page
-            // may hold fewer than `limit` items, the cursor goes on after the last one read.
-            let ids: Vec<&str> = rows
-                .iter()
-                .flat_map(|p| [p.resident_a.as_str(), p.resident_b.as_str()])
-                .collect();
-            let visible: std::collections::HashSet<String> = residents::table
-                .inner_join(households::table)
-                .filter(residents::id.eq_any(&ids))
-                .filter(households::area_path.like(caller.scope.path_pattern()))
-                .select(residents::id)
-                .load::<String>(conn)?
-                .into_iter()
-                .collect();
-            let items = rows
-                .into_iter()
-                .filter(|p| visible.contains(&p.resident_a) && visible.contains(&p.resident_b))
-                .map(|pair| duplicate_response(conn, pair))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((items, next_cursor))
+            conn.transaction(|conn| {
+                // One snapshot: a resident moved out of scope between the check below and
+                // the records read after it is not shown.
+                if matches!(conn, crate::db::DbConnection::Postgresql(_)) {
+                    diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        .execute(conn)?;
+                }
+                let caller = &reader;
+                let mut select = duplicate_pairs::table
+                    .filter(duplicate_pairs::status.eq("open"))
+                    .filter(duplicate_pairs::area_path.like(caller.scope.path_pattern()))
+                    .order(duplicate_pairs::id.asc())
+                    .limit(limit + 1)
+                    .select(DuplicatePair::as_select())
+                    .into_boxed();
+                if let Some(after) = after.clone() {
+                    select = select.filter(duplicate_pairs::id.gt(after));
+                }
+                let rows: Vec<DuplicatePair> = select.load(conn)?;
+                let (rows, next_cursor) = pagination::finish(rows, limit, |p| &p.id);
+                // Only pairs whose two records are both in scope (`residents_in_scope`); a page
+                // may hold fewer than `limit` items, the cursor goes on after the last one read.
+                let ids: Vec<&str> = rows
+                    .iter()
+                    .flat_map(|p| [p.resident_a.as_str(), p.resident_b.as_str()])
+                    .collect();
+                let visible: std::collections::HashSet<String> = residents::table
+                    .inner_join(households::table)
+                    .filter(residents::id.eq_any(&ids))
+                    .filter(households::area_path.like(caller.scope.path_pattern()))
+                    .select(residents::id)
+                    .load::<String>(conn)?
+                    .into_iter()
+                    .collect();
+                let items = rows
+                    .into_iter()
+                    .filter(|p| visible.contains(&p.resident_a) && visible.contains(&p.resident_b))
+                    .map(|pair| duplicate_response(conn, pair))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((items, next_cursor))
+            })
         })
         .await?;
     // Each pair shows two people's full records: on the record, in a short write of its own
