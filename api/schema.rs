@@ -274,6 +274,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    adoption_delta_log (id) {
+        id -> BigInt,
+        area_path -> Text,
+        measure -> Text,
+        day -> Date,
+        delta -> BigInt,
+    }
+}
+
+diesel::table! {
+    adoption_fold_state (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     adoption_spans (subject_id, measure, starts_on) {
         subject_id -> Text,
         measure -> Text,
@@ -394,6 +411,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_deliveries,
     adoption_spans,
     adoption_deltas,
+    adoption_delta_log,
+    adoption_fold_state,
     targets,
     idempotency_keys,
     duplicate_pairs,

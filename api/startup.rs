@@ -24,6 +24,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
     let delivery = Delivery::from_settings(&state.settings.mail)?;
     sender::spawn(state.db.clone(), delivery, state.settings.mail.clone());
     crate::digest::spawn(state.db.clone(), state.settings.clone());
+    crate::adoption::counters::spawn_folder(state.db.clone());
     let spec = openapi::spec();
     let route_table = web::Data::new(RouteTable::from_openapi(&spec));
     let served = web::Data::new(ServedContract(openapi::spec_json()));

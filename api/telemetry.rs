@@ -10,11 +10,13 @@ use crate::config::LogFormat;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // One line per request when its span closes: method, route, status, request id, timing.
+    // No line per request by itself (a load run wrote hundreds of MiB of them; request
+    // counts and durations are in /metrics): `RequestSpan` writes one for each request that
+    // failed, and for every request at `RUST_LOG=debug`.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_span_events(FmtSpan::CLOSE);
+        .with_span_events(FmtSpan::NONE);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
@@ -54,6 +56,17 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
+        };
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
+        // Inside the span, so the line carries the method, route and request id.
+        let _entered = span.enter();
+        match status {
+            500.. => tracing::warn!(status, "request failed"),
+            400..=499 => tracing::info!(status, "request refused"),
+            _ => tracing::debug!(status, "request served"),
+        }
     }
 }

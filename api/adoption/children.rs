@@ -1,21 +1,23 @@
 //! `GET /api/v1/areas/{id}/adoption/children`: the figures of each area directly below, for
 //! ranking which neighbourhoods (or wards, or districts) lag.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::figures::{check_day, figures_of, AdoptionFigures};
+use super::conditional::{respond, Conditional, HeldTags};
+use super::counters::{counts_of_many, figures_tag};
+use super::figures::{check_day, figures_from, pace_start, AdoptionFigures};
 use crate::areas::{find_in_scope, parse_uuid, Area};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::problem::{ApiError, ApiQuery};
 use crate::schema::areas;
 use crate::state::AppState;
-use crate::targets::Indicator;
+use crate::targets::{targets_in_force_of_many, Indicator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -70,7 +72,9 @@ pub fn children_of(conn: &mut DbConnection, area: &Area) -> Result<Vec<Area>, Ap
         .load(conn)?)
 }
 
-/// The figures of every child area, ranked.
+/// The figures of every child area, ranked: the counts of all children in one statement per
+/// day (the day and the start of the pace window) and their targets in one more, however
+/// many children there are.
 pub fn ranked_children(
     conn: &mut DbConnection,
     area: &Area,
@@ -79,9 +83,25 @@ pub fn ranked_children(
     sort: RankBy,
     order: Option<Order>,
 ) -> Result<Vec<AdoptionFigures>, ApiError> {
-    let mut children = children_of(conn, area)?
+    let areas = children_of(conn, area)?;
+    let paths: Vec<String> = areas.iter().map(|child| child.path.clone()).collect();
+    let now = counts_of_many(conn, &area.path, &paths, day)?;
+    let then = counts_of_many(conn, &area.path, &paths, pace_start(day, pace_days))?;
+    let targets = targets_in_force_of_many(conn, &areas)?;
+    let mut children = areas
         .iter()
-        .map(|child| figures_of(conn, child, day, pace_days))
+        .zip(&targets)
+        .map(|(child, targets)| {
+            let zero = super::Counts::default();
+            figures_from(
+                child,
+                day,
+                pace_days,
+                now.get(&child.path).unwrap_or(&zero),
+                then.get(&child.path).unwrap_or(&zero),
+                targets,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let indicator = match sort {
         RankBy::Name => None,
@@ -117,10 +137,14 @@ pub fn ranked_children(
 /// Adoption figures of each area directly below an area
 #[utoipa::path(
     tag = "adoption",
-    params(("id" = uuid::Uuid, Path, description = "Area id"), ChildrenQuery),
+    params(("id" = uuid::Uuid, Path, description = "Area id"), ChildrenQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a ranking already held")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "One entry per child area, ranked", body = ChildrenFigures),
+        (status = 200, description = "One entry per child area, ranked", body = ChildrenFigures,
+            headers(("ETag" = String, description = "Changes whenever the ranking can change; send it as `If-None-Match`"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag",
+            headers(("ETag" = String))),
         (status = 404, description = "No such area in the caller's scope (`area-not-found`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
     )
@@ -128,6 +152,7 @@ pub fn ranked_children(
 #[get("/areas/{id}/adoption/children")]
 pub async fn get_children(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<uuid::Uuid>,
     query: ApiQuery<ChildrenQuery>,
@@ -136,24 +161,27 @@ pub async fn get_children(
     let day = check_day(query.as_of, "/as_of")?;
     let pace_days = state.settings.adoption.pace_days;
     let id = id.into_inner().to_string();
-    let figures = state
+    let held = HeldTags::of(&req);
+    let sort = query.sort.unwrap_or(RankBy::Name);
+    let outcome = state
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let children = ranked_children(
-                conn,
-                &area,
-                day,
-                pace_days,
-                query.sort.unwrap_or(RankBy::Name),
-                query.order,
-            )?;
-            Ok(ChildrenFigures {
-                area_id: parse_uuid(&area.id)?,
-                as_of: day,
-                children,
-            })
+            let extra = format!("c|{day}|{pace_days}|{sort:?}|{:?}", query.order);
+            let tag = figures_tag(conn, &area.id, &area.path, &extra)?;
+            if held.hold(&tag) {
+                return Ok(Conditional::Unchanged(tag));
+            }
+            let children = ranked_children(conn, &area, day, pace_days, sort, query.order)?;
+            Ok(Conditional::Changed(
+                tag,
+                ChildrenFigures {
+                    area_id: parse_uuid(&area.id)?,
+                    as_of: day,
+                    children,
+                },
+            ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(figures))
+    Ok(respond(outcome))
 }

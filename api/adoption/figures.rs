@@ -3,13 +3,14 @@
 //! targets in force, with the number of people still needed for each, the pace of the last
 //! weeks and where it leads. Aggregates only: no names, so officials may read it.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::counters::{counts_on, EPOCH};
+use super::conditional::{respond, Conditional, HeldTags};
+use super::counters::{counts_on, figures_tag, EPOCH};
 use super::needed::{required, still_needed};
 use super::Counts;
 use crate::areas::{find_in_scope, parse_uuid, Area, AreaKind};
@@ -203,17 +204,32 @@ pub fn figures_of(
     pace_days: u32,
 ) -> Result<AdoptionFigures, ApiError> {
     let counts = counts_on(conn, &area.path, day)?;
-    let earlier = day
-        .checked_sub_days(chrono::Days::new(u64::from(pace_days)))
-        .unwrap_or(EPOCH)
-        .max(EPOCH);
-    let before = counts_on(conn, &area.path, earlier)?;
+    let before = counts_on(conn, &area.path, pace_start(day, pace_days))?;
     let targets = targets_in_force(conn, area)?;
+    figures_from(area, day, pace_days, &counts, &before, &targets)
+}
+
+/// The first day of the pace window ending on `day`.
+pub fn pace_start(day: NaiveDate, pace_days: u32) -> NaiveDate {
+    day.checked_sub_days(chrono::Days::new(u64::from(pace_days)))
+        .unwrap_or(EPOCH)
+        .max(EPOCH)
+}
+
+/// The figures of an area from its counts on the day and at the start of the pace window.
+pub fn figures_from(
+    area: &Area,
+    day: NaiveDate,
+    pace_days: u32,
+    counts: &Counts,
+    before: &Counts,
+    targets: &[TargetResponse],
+) -> Result<AdoptionFigures, ApiError> {
     let indicators = Indicator::ALL
         .into_iter()
         .map(|indicator| {
-            let (count, recorded, official) = parts(indicator, &counts, area);
-            let (count_before, _, _) = parts(indicator, &before, area);
+            let (count, recorded, official) = parts(indicator, counts, area);
+            let (count_before, _, _) = parts(indicator, before, area);
             let pace_change = count - count_before;
             let judged = official.unwrap_or(recorded);
             IndicatorFigures {
@@ -260,10 +276,14 @@ pub fn figures_of(
 /// Adoption figures of an area on a day
 #[utoipa::path(
     tag = "adoption",
-    params(("id" = uuid::Uuid, Path, description = "Area id"), AdoptionQuery),
+    params(("id" = uuid::Uuid, Path, description = "Area id"), AdoptionQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of figures already held")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Figures against the targets in force", body = AdoptionFigures),
+        (status = 200, description = "Figures against the targets in force", body = AdoptionFigures,
+            headers(("ETag" = String, description = "Changes whenever the figures can change; send it as `If-None-Match`"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag",
+            headers(("ETag" = String))),
         (status = 404, description = "No such area in the caller's scope (`area-not-found`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
     )
@@ -271,6 +291,7 @@ pub fn figures_of(
 #[get("/areas/{id}/adoption")]
 pub async fn get_adoption(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<uuid::Uuid>,
     query: ApiQuery<AdoptionQuery>,
@@ -278,12 +299,17 @@ pub async fn get_adoption(
     let day = check_day(query.0.as_of, "/as_of")?;
     let pace_days = state.settings.adoption.pace_days;
     let id = id.into_inner().to_string();
-    let figures = state
+    let held = HeldTags::of(&req);
+    let outcome = state
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            figures_of(conn, &area, day, pace_days)
+            let tag = figures_tag(conn, &area.id, &area.path, &format!("f|{day}|{pace_days}"))?;
+            if held.hold(&tag) {
+                return Ok(Conditional::Unchanged(tag));
+            }
+            Ok(Conditional::Changed(tag, figures_of(conn, &area, day, pace_days)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(figures))
+    Ok(respond(outcome))
 }

@@ -14,6 +14,7 @@
 pub mod breakdown;
 pub mod check;
 pub mod children;
+pub mod conditional;
 pub mod counters;
 pub mod export;
 pub mod figures;

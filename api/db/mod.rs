@@ -227,7 +227,10 @@ impl Db {
                 let (outcome, ticket, broken) = {
                     let mut pooled = pool.get().map_err(ApiError::unavailable)?;
                     let conn: &mut DbConnection = &mut pooled;
-                    let outcome = conn.transaction(|conn| work(conn));
+                    // Counter updates are collected and made once, before the commit.
+                    let outcome = conn.transaction(|conn| {
+                        crate::adoption::counters::batched(conn, |conn| work(conn))
+                    });
                     // Taken before the writer is released: the commit is in the WAL.
                     let ticket = match (&outcome, &group_sync) {
                         (Ok(_), Some(sync)) => Some(sync.committed()),

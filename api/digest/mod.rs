@@ -54,6 +54,25 @@ pub fn subscribers(conn: &mut DbConnection) -> Result<Vec<Recipient>, ApiError> 
         .load(conn)?)
 }
 
+/// Whether some subscriber has not been queued this week's digest yet: read before the
+/// schedule opens a write, so that once everyone has theirs the 2-second poll costs one
+/// read, not a write transaction with one upsert per subscriber, for the rest of the week.
+pub fn anyone_waiting(conn: &mut DbConnection, week_of: NaiveDate) -> Result<bool, ApiError> {
+    use crate::schema::digest_deliveries;
+    let delivered = digest_deliveries::table
+        .filter(digest_deliveries::week_of.eq(week_of))
+        .select(digest_deliveries::user_id);
+    let waiting: i64 = users::table
+        .filter(users::digest_subscribed.eq(true))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any(["official", "head"]))
+        .filter(users::area_id.is_not_null())
+        .filter(users::id.ne_all(delivered))
+        .count()
+        .get_result(conn)?;
+    Ok(waiting > 0)
+}
+
 fn rate_text(rate: Option<f64>, lang: Lang) -> String {
     match rate {
         None => "—".to_owned(),
@@ -320,7 +339,18 @@ pub fn spawn(db: Db, settings: std::sync::Arc<Settings>) {
     actix_web::rt::spawn(async move {
         loop {
             let at = crate::clock::local_now();
-            if let Some(week_of) = due_week(at, schedule) {
+            let due = match due_week(at, schedule) {
+                Some(week_of) => match db.read(move |conn| anyone_waiting(conn, week_of)).await {
+                    Ok(true) => Some(week_of),
+                    Ok(false) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "checking the weekly digest failed");
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(week_of) = due {
                 let settings = settings.clone();
                 let result = db
                     .write(move |conn| send(conn, &settings, week_of, at.date(), false, false))

@@ -1,9 +1,20 @@
 //! The change feed phones pull from. Every synced row (households, residents, visits,
-//! status events, assignment periods) carries `sync_seq`, stamped by database triggers from
-//! the sync clock on every insert and update, whoever writes it (API, import, merge,
-//! erasure). The clock's row stays locked from a transaction's first stamp until it ends,
-//! so stamps are handed out in commit order: once a pull has seen a stamp, every smaller
-//! stamp is already committed, and a cursor can never pass a change that commits later.
+//! status events, assignment periods) carries `sync_seq`, stamped by database triggers on
+//! every insert and update, whoever writes it (API, import, merge, erasure). A pull serves
+//! only stamps below its snapshot's *horizon*, below which nothing can commit any more, so
+//! a cursor can never pass a change that commits later:
+//!
+//! - PostgreSQL: stamps come from a sequence, which is not in commit order; no row is
+//!   locked to make it so (every writer of the server would queue on it). Instead a
+//!   writing transaction announces itself before drawing its stamp: a shared advisory lock
+//!   whose key is at most its stamp, held until it ends (the trigger in the migration
+//!   `no_hot_rows`). The horizon, read *before* the pull takes its snapshot, is the lowest
+//!   announced key, or the sequence's last value plus one if lower. A transaction that
+//!   announced itself before that read holds the horizon at or below its stamp; one that
+//!   draws its stamp after it gets one above the last value read. A long transaction delays
+//!   what pulls see, never loses it.
+//! - SQLite: one writer at a time, so the clock row's next value is in commit order by
+//!   construction; the horizon is the clock plus one.
 
 use diesel::prelude::*;
 
@@ -33,10 +44,34 @@ pub fn republish_area(conn: &mut DbConnection, area_id: &str) -> Result<(), ApiE
     Ok(())
 }
 
-/// The last stamp handed out.
-pub fn clock(conn: &mut DbConnection) -> Result<i64, ApiError> {
-    Ok(sync_clock::table
-        .find(1)
-        .select(sync_clock::value)
-        .first(conn)?)
+#[derive(QueryableByName)]
+struct Stamp {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+/// Every stamp below this is committed (or rolled back), and nothing can commit below it
+/// any more. On PostgreSQL call it *before* the snapshot the pull reads in is taken (outside
+/// its transaction); on SQLite inside it.
+pub fn horizon(conn: &mut DbConnection) -> Result<i64, ApiError> {
+    match conn {
+        DbConnection::Postgresql(_) => {
+            let stamp: Stamp = diesel::sql_query(
+                "SELECT LEAST((SELECT last_value + 1 FROM sync_stamps), \
+                   (SELECT MIN(((l.classid::bigint - 1398341632) << 32) | l.objid::bigint) \
+                      FROM pg_locks l \
+                     WHERE l.locktype = 'advisory' AND l.objsubid = 2 \
+                       AND l.classid::bigint BETWEEN 1398341632 AND 1398407167 \
+                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))) \
+                 AS value",
+            )
+            .get_result(conn)?;
+            Ok(stamp.value)
+        }
+        DbConnection::Sqlite(_) => Ok(sync_clock::table
+            .find(1)
+            .select(sync_clock::value)
+            .first::<i64>(conn)?
+            + 1),
+    }
 }

@@ -2,8 +2,9 @@
 //! without one — the whole assigned set, paged. Items come in stamp order (`sync_seq`, then
 //! a fixed entity order, then id) and the cursor is the key of the last item sent, so a
 //! page cut off anywhere resumes exactly after it. A page is read in one snapshot (on
-//! PostgreSQL a repeatable-read transaction): with stamps handed out in commit order,
-//! whatever a later commit writes gets a larger stamp and comes on a later page.
+//! PostgreSQL a repeatable-read transaction) and serves only stamps below that snapshot's
+//! horizon (`feed::horizon`): whatever commits later has a stamp at or above it and comes
+//! on a later page.
 
 use actix_web::{get, web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -187,12 +188,23 @@ pub async fn sync_pull(
     let response = state
         .db
         .read(move |conn| {
+            // PostgreSQL's horizon is read before the snapshot is taken (`feed::horizon`).
+            let postgres = matches!(conn, DbConnection::Postgresql(_));
+            let early = if postgres {
+                Some(feed::horizon(conn)?)
+            } else {
+                None
+            };
             conn.transaction(|conn| {
-                if matches!(conn, DbConnection::Postgresql(_)) {
+                if postgres {
                     diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                         .execute(conn)?;
                 }
-                pull(conn, &caller, cursor, limit, retention)
+                let horizon = match early {
+                    Some(horizon) => horizon,
+                    None => feed::horizon(conn)?,
+                };
+                pull(conn, &caller, cursor, limit, retention, horizon)
             })
         })
         .await?;
@@ -230,11 +242,13 @@ fn pull(
     cursor: Option<Cursor>,
     limit: i64,
     retention: Duration,
+    horizon: i64,
 ) -> Result<PullResponse, ApiError> {
     let cursor = match cursor {
         Some(cursor) => cursor,
         None => Cursor {
-            f: Some(feed::clock(conn)?),
+            // Everything at or below this was committed before the download began.
+            f: Some(horizon - 1),
             ..Cursor::default()
         },
     };
@@ -250,7 +264,7 @@ fn pull(
         }
     }
     let scope = RecordScope::of(conn, caller)?;
-    let mut items = changed_items(conn, caller, &scope, &cursor, limit + 1)?;
+    let mut items = changed_items(conn, caller, &scope, &cursor, horizon, limit + 1)?;
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let has_more = items.len() as i64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -337,12 +351,14 @@ fn changed_items(
     caller: &Caller,
     scope: &RecordScope,
     cursor: &Cursor,
+    horizon: i64,
     take: i64,
 ) -> Result<Vec<(Key, Item)>, ApiError> {
-    // After the cursor: a larger stamp, or the same stamp and a later entity or id.
+    // After the cursor: a larger stamp, or the same stamp and a later entity or id; and
+    // below the horizon.
     macro_rules! after {
         ($query:expr, $seq:expr, $id:expr, $rank:expr) => {{
-            let query = $query;
+            let query = $query.filter($seq.lt(horizon));
             if $rank > cursor.r {
                 query.filter($seq.ge(cursor.s))
             } else if $rank == cursor.r {

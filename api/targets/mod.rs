@@ -120,22 +120,38 @@ pub fn targets_in_force(
     conn: &mut DbConnection,
     area: &Area,
 ) -> Result<Vec<TargetResponse>, ApiError> {
-    // Nearest first: the area, its parent, … the root.
-    let chain: Vec<&str> = area
-        .path
+    let mut all = targets_in_force_of_many(conn, std::slice::from_ref(area))?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// The chain of an area: the area, its parent, … the root (nearest first).
+fn chain_of(area: &Area) -> Vec<&str> {
+    area.path
         .split('/')
         .filter(|s| !s.is_empty())
         .rev()
-        .collect();
+        .collect()
+}
+
+/// The targets in force for each of several areas (the children of a ranking), read in
+/// one query.
+pub fn targets_in_force_of_many(
+    conn: &mut DbConnection,
+    areas: &[Area],
+) -> Result<Vec<Vec<TargetResponse>>, ApiError> {
+    let mut ids: Vec<&str> = areas.iter().flat_map(chain_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let rows: Vec<TargetRow> = targets::table
-        .filter(
-            targets::area_id
-                .eq_any(&chain)
-                .or(targets::area_id.is_null()),
-        )
+        .filter(targets::area_id.eq_any(&ids).or(targets::area_id.is_null()))
         .select(TargetRow::as_select())
         .order((targets::indicator.asc(), targets::deadline.asc()))
         .load(conn)?;
+    areas.iter().map(|area| in_force(&rows, area)).collect()
+}
+
+fn in_force(rows: &[TargetRow], area: &Area) -> Result<Vec<TargetResponse>, ApiError> {
+    let chain = chain_of(area);
     let mut result = Vec::new();
     for indicator in Indicator::ALL {
         let of_indicator: Vec<&TargetRow> = rows

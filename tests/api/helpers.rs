@@ -598,8 +598,10 @@ impl ServedBinary {
                     .expect("the server's log file");
                 command
                     .stdout(log.try_clone().unwrap())
-                    .stderr(log)
-                    .env("RUST_LOG", "info");
+                    .stderr(log);
+                if !extra.iter().any(|(name, _)| *name == "RUST_LOG") {
+                    command.env("RUST_LOG", "info");
+                }
             }
             None => {
                 command

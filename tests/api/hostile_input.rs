@@ -155,8 +155,13 @@ async fn the_request_log_holds_no_token_and_no_search_term() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
     let server =
-        ServedBinary::start_logging_to(log.to_str().unwrap(), &app.settings.database_url, &[])
-            .await;
+        // Every request is logged at debug (only failed ones at the default level).
+        ServedBinary::start_logging_to(
+            log.to_str().unwrap(),
+            &app.settings.database_url,
+            &[("RUST_LOG", "debug")],
+        )
+        .await;
     let client = reqwest::Client::new();
     let head = app.token_for(HEAD).await;
     for path in [
