@@ -308,7 +308,10 @@ pub async fn get_adoption(
             if held.hold(&tag) {
                 return Ok(Conditional::Unchanged(tag));
             }
-            Ok(Conditional::Changed(tag, figures_of(conn, &area, day, pace_days)?))
+            Ok(Conditional::Changed(
+                tag,
+                figures_of(conn, &area, day, pace_days)?,
+            ))
         })
         .await?;
     Ok(respond(outcome))

@@ -596,9 +596,7 @@ impl ServedBinary {
                     .append(true)
                     .open(path)
                     .expect("the server's log file");
-                command
-                    .stdout(log.try_clone().unwrap())
-                    .stderr(log);
+                command.stdout(log.try_clone().unwrap()).stderr(log);
                 if !extra.iter().any(|(name, _)| *name == "RUST_LOG") {
                     command.env("RUST_LOG", "info");
                 }

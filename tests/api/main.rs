@@ -30,6 +30,7 @@ mod ops;
 mod password_reset;
 mod phone;
 mod residents;
+mod scale;
 mod sessions;
 mod smtp;
 mod sync;

@@ -149,7 +149,10 @@ pub(super) fn append_to_log(conn: &mut DbConnection, deltas: &Deltas) -> Result<
             if !plain(path) {
                 return Err(ApiError::internal("unexpected characters in a path"));
             }
-            values.push(format!("('{path}', '{}', '{day}', {delta})", measure.as_str()));
+            values.push(format!(
+                "('{path}', '{}', '{day}', {delta})",
+                measure.as_str()
+            ));
         }
         conn.batch_execute(&format!(
             "INSERT INTO adoption_delta_log (area_path, measure, day, delta) VALUES {}",

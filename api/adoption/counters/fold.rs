@@ -26,7 +26,7 @@ const BATCH: i64 = 20_000;
 const EVERY: Duration = Duration::from_millis(500);
 
 /// PostgreSQL advisory lock key of the fold ("eid fold").
-const FOLD_LOCK: i64 = 0x6569_6466_6f6c_64;
+const FOLD_LOCK: i64 = 0x0065_6964_666f_6c64;
 
 #[derive(QueryableByName)]
 struct LogRow {

@@ -206,7 +206,11 @@ fn bring_up_to_date(conn: &mut DbConnection, subjects: &Subjects) -> Result<(), 
             .execute(conn)?;
         let rows: Vec<(String, Option<chrono::NaiveDateTime>, String)> = households::table
             .filter(households::id.eq_any(chunk))
-            .select((households::id, households::deleted_at, households::area_path))
+            .select((
+                households::id,
+                households::deleted_at,
+                households::area_path,
+            ))
             .load(conn)?;
         let events = events_of(
             status_events::table

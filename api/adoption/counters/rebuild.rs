@@ -95,9 +95,18 @@ pub fn stored_buckets_in(
             vec![("", row.period_start)]
         };
         for (grain, start) in grains {
-            let grain = if grain.is_empty() { row.grain.as_str() } else { grain };
+            let grain = if grain.is_empty() {
+                row.grain.as_str()
+            } else {
+                grain
+            };
             *held
-                .entry((neighbourhood_path.to_owned(), grain.to_owned(), start, measure))
+                .entry((
+                    neighbourhood_path.to_owned(),
+                    grain.to_owned(),
+                    start,
+                    measure,
+                ))
                 .or_default() += row.delta;
         }
     }

@@ -228,7 +228,6 @@ pub fn load_events(
     Ok(EventsBySubject(by_subject))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
