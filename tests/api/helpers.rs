@@ -138,8 +138,12 @@ impl TestApp {
         actix_web::rt::spawn(server);
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
+            // Idle connections are dropped well before the server's 5-second keep-alive
+            // closes them: a request sent on a connection the server is closing at that
+            // moment fails as an incomplete message, a race of the test, not the server.
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             db,
