@@ -56,17 +56,25 @@ struct Stamp {
 pub fn horizon(conn: &mut DbConnection) -> Result<i64, ApiError> {
     match conn {
         DbConnection::Postgresql(_) => {
-            let stamp: Stamp = diesel::sql_query(
-                "SELECT LEAST((SELECT last_value + 1 FROM sync_stamps), \
-                   (SELECT MIN(((l.classid::bigint - 1398341632) << 32) | l.objid::bigint) \
-                      FROM pg_locks l \
-                     WHERE l.locktype = 'advisory' AND l.objsubid = 2 \
-                       AND l.classid::bigint BETWEEN 1398341632 AND 1398407167 \
-                       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))) \
-                 AS value",
+            // Two statements, in this order: the sequence's last value first, then the
+            // announcements. A writer that announces itself after the first read draws a
+            // stamp above it; one that announced itself before the second read is seen
+            // there. (In the other order a writer could announce itself between the two
+            // reads and draw a stamp below the value read.) The trigger's key is at most its
+            // stamp because the sequence hands out values one at a time (CACHE 1).
+            let last: Stamp = diesel::sql_query("SELECT last_value + 1 AS value FROM sync_stamps")
+                .get_result(conn)?;
+            let announced: Option<Stamp> = diesel::sql_query(
+                "SELECT MIN(((l.classid::bigint - 1398341632) << 32) | l.objid::bigint) AS value \
+                   FROM pg_locks l \
+                  WHERE l.locktype = 'advisory' AND l.objsubid = 2 \
+                    AND l.classid::bigint BETWEEN 1398341632 AND 1398407167 \
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                 HAVING COUNT(*) > 0",
             )
-            .get_result(conn)?;
-            Ok(stamp.value)
+            .get_result(conn)
+            .optional()?;
+            Ok(announced.map_or(last.value, |a| a.value.min(last.value)))
         }
         DbConnection::Sqlite(_) => Ok(sync_clock::table
             .find(1)

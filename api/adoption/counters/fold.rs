@@ -61,9 +61,16 @@ pub fn fold(conn: &mut DbConnection) -> Result<usize, ApiError> {
         deltas.add(&row.area_path, measure, row.day, row.delta);
     }
     add_to_buckets(conn, &deltas.buckets_with_ancestors())?;
+    buckets_changed(conn)?;
+    Ok(rows.len())
+}
+
+/// Counts one more generation of the folded buckets: whatever writes `adoption_deltas`
+/// (the fold, the rebuilds) calls it in the same transaction, so figures' ETags move on.
+pub(super) fn buckets_changed(conn: &mut DbConnection) -> Result<(), ApiError> {
     diesel::sql_query("UPDATE adoption_fold_state SET generation = generation + 1 WHERE id = 1")
         .execute(conn)?;
-    Ok(rows.len())
+    Ok(())
 }
 
 /// Folds the whole log, a batch per transaction (CLI commands, tests, start-up).

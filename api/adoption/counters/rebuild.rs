@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text};
 
 use super::buckets::{add_to_buckets, append_to_log, buckets_of};
-use super::fold::fold;
+use super::fold::{buckets_changed, fold};
 use super::pending::{group_spans, insert_spans_in_bulk, SpanRow};
 use super::spans::{compute_spans, Span};
 use super::{path_and_ancestors, prefix_end, Bucket, Deltas, Measure};
@@ -169,7 +169,8 @@ pub fn rebuild_neighbourhood(
         .execute(conn)?;
     insert_spans_in_bulk(conn, &rows)?;
     append_to_log(conn, &by_day)?;
-    add_to_buckets(conn, &direct)
+    add_to_buckets(conn, &direct)?;
+    buckets_changed(conn)
 }
 
 /// Builds every counter of a whole tree (a province) from the raw rows in bulk: spans and
@@ -210,7 +211,8 @@ pub fn rebuild_tree(
         add_to_buckets(conn, &buckets)?;
         progress(index + 1, neighbourhoods.len());
     }
-    add_to_buckets(conn, &above)
+    add_to_buckets(conn, &above)?;
+    buckets_changed(conn)
 }
 
 fn neighbourhood_paths_under(
@@ -240,5 +242,6 @@ pub fn rebuild_rollup(conn: &mut DbConnection, area_path: &str) -> Result<(), Ap
     }
     diesel::delete(adoption_deltas::table.filter(adoption_deltas::area_path.eq(area_path)))
         .execute(conn)?;
-    add_to_buckets(conn, &sums)
+    add_to_buckets(conn, &sums)?;
+    buckets_changed(conn)
 }
