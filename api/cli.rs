@@ -138,7 +138,12 @@ async fn serve(
     let listener = TcpListener::bind(&bind)?;
     let address = listener.local_addr()?;
     if settings.mail.public_url.is_none() {
-        settings.mail.public_url = Some(format!("http://{address}"));
+        let scheme = if settings.http.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        settings.mail.public_url = Some(format!("{scheme}://{address}"));
     }
     settings.bind_addr = address.to_string();
     let state = AppState::build(settings)?;
@@ -162,9 +167,14 @@ async fn serve(
             state.settings.demo_password.as_ref(),
         )?);
     }
-    tracing::info!(%address, "listening; API docs at http://{address}/docs");
+    let public = settings_public_url(&state);
+    tracing::info!(%address, "listening; volunteers' app at {public}/app/, API docs at {public}/docs");
     startup::run(state, listener)?.await?;
     Ok(())
+}
+
+fn settings_public_url(state: &AppState) -> String {
+    state.settings.mail.link("")
 }
 
 fn report_demo(outcome: DemoOutcome) {
@@ -225,7 +235,7 @@ fn create_admin(
         "'{email}' is not an e-mail address"
     );
     let password = read_password()?;
-    if let Err(refused) = check_password_policy(&password, &email) {
+    if let Err(refused) = check_password_policy(&password, Some(&email), None) {
         let reason = refused
             .errors
             .first()
@@ -249,7 +259,8 @@ fn create_admin(
         insert_account(
             conn,
             NewAccount {
-                email: &email,
+                email: Some(&email),
+                phone: None,
                 name,
                 role: Role::Admin,
                 area_id: area_id.as_deref(),

@@ -96,6 +96,9 @@ pub struct MailSettings {
     pub retry_base: Duration,
     pub max_attempts: i32,
     pub invitation_ttl: Duration,
+    /// Lifetime of a one-time sign-in link (and its QR code) for an account without e-mail:
+    /// handed over in person, so short.
+    pub link_invitation_ttl: Duration,
     pub reset_ttl: Duration,
 }
 
@@ -126,6 +129,8 @@ pub struct HttpSettings {
     /// production answers 404 there (the figures tell traffic, errors and queue sizes).
     pub metrics_token: Option<SecretString>,
     pub workers: Option<usize>,
+    /// `EID_TLS_CERT` + `EID_TLS_KEY`: serve HTTPS directly (`crate::tls`).
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 /// How adoption figures are projected and broken down, and when the digest goes out.
@@ -295,7 +300,10 @@ pub const FILE_SETTINGS: &[&str] = &[
     "EID_MAIL_POLL_MS",
     "EID_MAIL_RETRY_BASE_MS",
     "EID_MAIL_MAX_ATTEMPTS",
+    "EID_TLS_CERT",
+    "EID_TLS_KEY",
     "EID_INVITATION_TTL_HOURS",
+    "EID_LINK_INVITATION_TTL_MINUTES",
     "EID_RESET_TTL_MINUTES",
     "EID_PACE_DAYS",
     "EID_AGE_BANDS",
@@ -511,6 +519,12 @@ impl Settings {
             invitation_ttl: Duration::from_secs(
                 parse_var::<u64>(vars, "EID_INVITATION_TTL_HOURS")?.unwrap_or(72) * 3600,
             ),
+            link_invitation_ttl: Duration::from_secs(
+                parse_var::<u64>(vars, "EID_LINK_INVITATION_TTL_MINUTES")?
+                    .unwrap_or(120)
+                    .max(1)
+                    * 60,
+            ),
             reset_ttl: Duration::from_secs(
                 parse_var::<u64>(vars, "EID_RESET_TTL_MINUTES")?.unwrap_or(60) * 60,
             ),
@@ -546,6 +560,11 @@ impl Settings {
                 None => None,
             },
             workers: parse_var(vars, "EID_WORKERS")?,
+            tls: crate::tls::TlsFiles::from_paths(var("EID_TLS_CERT"), var("EID_TLS_KEY"))
+                .map_err(|e| ConfigError::Invalid {
+                    name: "EID_TLS_CERT",
+                    reason: e.to_string(),
+                })?,
         };
 
         let demo_password = var("EID_DEMO_PASSWORD").map(SecretString::from);

@@ -40,6 +40,7 @@ pub mod status;
 pub mod sync;
 pub mod targets;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod visits;
 pub mod volunteers;

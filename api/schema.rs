@@ -20,7 +20,7 @@ diesel::table! {
 diesel::table! {
     users (id) {
         id -> Text,
-        email -> Text,
+        email -> Nullable<Text>,
         name -> Text,
         role -> Text,
         area_id -> Nullable<Text>,
@@ -31,6 +31,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         digest_subscribed -> Bool,
+        phone -> Nullable<Text>,
     }
 }
 

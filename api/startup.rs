@@ -32,8 +32,12 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
     let settings = web::Data::from(state.settings.clone());
     let origins = state.settings.http.cors_allowed_origins.clone();
     let workers = state.settings.http.workers;
+    let tls = match &state.settings.http.tls {
+        Some(files) => Some(files.server_config()?),
+        None => None,
+    };
     let state = web::Data::new(state);
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(settings.clone())
@@ -65,12 +69,16 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .service(pages::accept_invitation_page)
             .service(pages::reset_password_page)
             .service(pages::set_password_script)
+            .configure(pages::app::configure)
             .service(pages::dashboard::home)
             .service(pages::dashboard::dashboard)
             .service(pages::dashboard::dashboard_script)
             .default_service(web::to(not_found_or_method_not_allowed))
-    })
-    .listen(listener)?;
+    });
+    let mut server = match tls {
+        Some(config) => server.listen_rustls_0_23(listener, config)?,
+        None => server.listen(listener)?,
+    };
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

@@ -1,5 +1,6 @@
-//! `POST /api/v1/auth/login`: e-mail and password for a token pair. An unknown e-mail, a
-//! wrong password and a disabled account all give the same 401 after the same work.
+//! `POST /api/v1/auth/login`: e-mail (or phone number) and password for a token pair. An
+//! unknown account, a wrong password and a disabled account all give the same 401 after
+//! the same work.
 //! Failures are counted per account and per client IP; past the limit the answer is 429
 //! with `Retry-After`, even for the right password, and no password is hashed.
 
@@ -14,24 +15,46 @@ use super::sessions::{self, ClientInfo, TokenResponse};
 use super::throttle::{self, Limit};
 use super::Role;
 use crate::audit::{self, Action, Actor, Entry};
+use crate::i18n::Text;
 use crate::problem::{ApiError, ApiJson, ProblemCode};
 use crate::schema::users;
 use crate::state::AppState;
-use crate::users::normalize_email;
+use crate::users::{normalize_email, normalize_phone};
+
+/// Who is signing in, as stored.
+enum Account {
+    Email(String),
+    Phone(String),
+}
+
+impl Account {
+    /// The throttle's key for this account: a phone number and an e-mail never collide.
+    fn key(&self) -> &str {
+        match self {
+            Account::Email(email) | Account::Phone(email) => email,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The account's e-mail; or give `phone` instead (one of the two).
     #[validate(length(min = 3, max = 254))]
     #[schema(min_length = 3, max_length = 254)]
     #[schema(example = "volunteer@demo.local")]
-    pub email: String,
+    pub email: Option<String>,
+    /// The account's phone number (`0912 345 678` or `+84 912 345 678`), for accounts
+    /// without e-mail; used when `email` is absent.
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
+    pub phone: Option<String>,
     #[validate(length(min = 1, max = 1024))]
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
-/// Sign in with e-mail and password
+/// Sign in with e-mail (or phone number) and password
 ///
 /// Returns a short-lived access token and a single-use refresh token.
 #[utoipa::path(
@@ -39,7 +62,9 @@ pub struct LoginRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong e-mail or password (`invalid-credentials`)",
+        (status = 401, description = "Wrong e-mail, phone number or password (`invalid-credentials`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither e-mail nor phone, or a field too long (`validation-failed`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts for this account or client (`too-many-requests`)",
             body = crate::problem::Problem, content_type = "application/problem+json",
@@ -52,22 +77,43 @@ pub async fn login(
     client: ClientInfo,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { email, password } = body.0;
-    let email = normalize_email(&email);
+    let LoginRequest {
+        email,
+        phone,
+        password,
+    } = body.0;
+    let account = match (email, phone) {
+        (Some(email), _) => Account::Email(normalize_email(&email)),
+        // A text that is no phone number finds no account (same 401 after the same work).
+        (None, Some(phone)) => Account::Phone(normalize_phone(&phone).unwrap_or(phone)),
+        (None, None) => {
+            return Err(ApiError::invalid_field(
+                "/email",
+                "required",
+                Text::new(
+                    "Cần email hoặc số điện thoại",
+                    "An e-mail address or a phone number is required",
+                ),
+            ))
+        }
+    };
     let throttle_settings = state.settings.throttle.clone();
-    let account_limit = Limit::login_account(&throttle_settings, &email);
+    let account_limit = Limit::login_account(&throttle_settings, account.key());
     let ip_limit = Limit::client_ip(&throttle_settings, client.ip.as_deref());
     let anonymous = Actor::new(None, client.ip.as_deref());
 
     // Counted before the password is hashed (see `throttle::attempt`).
-    let lookup_email = email.clone();
     let limits = (account_limit.clone(), ip_limit.clone());
     let actor = anonymous.clone();
     let (locked, user) = state
         .db
         .write(move |conn| {
-            let user: Option<(String, String, String, bool, Option<String>)> = users::table
-                .filter(users::email.eq(&lookup_email))
+            let query = users::table.into_boxed();
+            let query = match &account {
+                Account::Email(email) => query.filter(users::email.eq(email)),
+                Account::Phone(phone) => query.filter(users::phone.eq(phone)),
+            };
+            let user: Option<(String, String, String, bool, Option<String>)> = query
                 .select((
                     users::id,
                     users::password_hash,

@@ -117,17 +117,17 @@ pub async fn request_password_reset(
                 "/reset-password?token={token}&lang={}",
                 lang.as_str()
             ));
-            let email = templates::password_reset(
+            let mail = templates::password_reset(
                 &templates::Context {
                     lang,
-                    to: &user.email,
+                    to: &email,
                     recipient_name: &user.name,
                     ward: &ward,
                 },
                 &link,
                 settings.mail.reset_ttl.as_secs() / 60,
             );
-            mail::enqueue(conn, &email)?;
+            mail::enqueue(conn, &mail)?;
             audit::record_for_user(
                 conn,
                 &actor,
@@ -160,7 +160,8 @@ struct ResetWithUser {
     expires_at: NaiveDateTime,
     used_at: Option<NaiveDateTime>,
     user_id: String,
-    email: String,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 /// Set a new password with the token from a reset link
@@ -205,6 +206,7 @@ pub async fn confirm_password_reset(
                     password_resets::used_at,
                     users::id,
                     users::email,
+                    users::phone,
                 ))
                 .first(conn)
                 .optional()?;
@@ -226,7 +228,7 @@ pub async fn confirm_password_reset(
     let Some(reset) = reset else {
         return Err(ProblemCode::InvalidResetToken.into());
     };
-    check_password_policy(&password, &reset.email)?;
+    check_password_policy(&password, reset.email.as_deref(), reset.phone.as_deref())?;
     let password_hash = state.passwords.hash(password).await?;
     state
         .db
@@ -264,7 +266,9 @@ fn complete_reset(
         ))
         .execute(conn)?;
     sessions::revoke_all_for_user(conn, &reset.user_id, "password-reset")?;
-    throttle::clear(conn, &Limit::login_account(throttle_settings, &reset.email))?;
+    for login in [&reset.email, &reset.phone].into_iter().flatten() {
+        throttle::clear(conn, &Limit::login_account(throttle_settings, login))?;
+    }
     audit::record_for_user(
         conn,
         &Actor::new(Some(&reset.user_id), client.ip.as_deref()),

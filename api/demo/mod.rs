@@ -127,7 +127,8 @@ fn seed(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
         let id = insert_account(
             conn,
             NewAccount {
-                email,
+                email: Some(email),
+                phone: None,
                 name,
                 role,
                 area_id: area.map(|a| a.id.as_str()),

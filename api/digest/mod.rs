@@ -36,6 +36,9 @@ pub fn due_week(at: NaiveDateTime, schedule: (Weekday, chrono::NaiveTime)) -> Op
 #[diesel(table_name = users)]
 pub struct Recipient {
     pub id: String,
+    /// Only accounts with an e-mail are subscribers (`subscribers` filters on it).
+    #[diesel(select_expression = users::email.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<users::email>)]
     pub email: String,
     pub name: String,
     pub role: String,
@@ -49,6 +52,7 @@ pub fn subscribers(conn: &mut DbConnection) -> Result<Vec<Recipient>, ApiError> 
         .filter(users::active.eq(true))
         .filter(users::role.eq_any(["official", "head"]))
         .filter(users::area_id.is_not_null())
+        .filter(users::email.is_not_null())
         .order(users::email)
         .select(Recipient::as_select())
         .load(conn)?)

@@ -40,7 +40,8 @@ struct InvitationWithUser {
     accepted_at: Option<NaiveDateTime>,
     replaced_at: Option<NaiveDateTime>,
     user_id: String,
-    email: String,
+    email: Option<String>,
+    phone: Option<String>,
     role: String,
     area_id: Option<String>,
 }
@@ -91,6 +92,7 @@ pub async fn accept_invitation(
                     invitations::replaced_at,
                     users::id,
                     users::email,
+                    users::phone,
                     users::role,
                     users::area_id,
                 ))
@@ -117,7 +119,11 @@ pub async fn accept_invitation(
                 .into());
         }
     };
-    check_password_policy(&password, &invitation.email)?;
+    check_password_policy(
+        &password,
+        invitation.email.as_deref(),
+        invitation.phone.as_deref(),
+    )?;
     let role =
         Role::parse(&invitation.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
     let password_hash = state.passwords.hash(password).await?;

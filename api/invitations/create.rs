@@ -1,5 +1,8 @@
-//! `POST /api/v1/invitations`: invite a person by e-mail. Administrators invite any role in
-//! their scope; neighbourhood heads invite volunteers for their own neighbourhood.
+//! `POST /api/v1/invitations`: invite a person by e-mail, or — for the many volunteers who
+//! have none — by phone number with a one-time link and its QR code handed over in person.
+//! Administrators invite any role in their scope; neighbourhood heads invite volunteers for
+//! their own neighbourhood. Either way the token is single use, stored only as a digest,
+//! expires (a link sooner than an e-mail) and the invitation is audited.
 
 use actix_web::{post, web, HttpResponse};
 use diesel::prelude::*;
@@ -20,17 +23,31 @@ use crate::problem::{ApiError, ApiJson, ProblemCode};
 use crate::schema::{invitations, users};
 use crate::state::AppState;
 use crate::users::{
-    check_placement, find_in_scope_user, insert_account, normalize_email, replace_assignments,
-    AccountStatus, NewAccount, User,
+    check_placement, find_in_scope_user, insert_account, normalize_email, normalize_phone,
+    replace_assignments, AccountStatus, NewAccount, User,
 };
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitationRequest {
+    /// Where the invitation is e-mailed. Without it the answer carries a one-time `link`
+    /// and its QR code instead, and `phone` is required.
     #[validate(email, length(max = 254))]
     #[schema(max_length = 254, format = Email)]
     #[schema(example = "tinhnguyenvien@example.vn")]
-    pub email: String,
+    pub email: Option<String>,
+    /// The person's phone number (they sign in with it); Vietnamese national or +84 form,
+    /// spaces, dots and dashes allowed (`0912 345 678`).
+    #[validate(
+        custom(function = "crate::users::validate_user_phone"),
+        length(max = 20)
+    )]
+    #[schema(
+        max_length = 20,
+        pattern = r"^\+?[0-9 .()-]{9,19}$",
+        example = "0912 345 678"
+    )]
+    pub phone: Option<String>,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "Lê Thị Hoa")]
@@ -48,18 +65,20 @@ pub struct CreateInvitationRequest {
     pub language: Option<Lang>,
 }
 
-/// Invite a person by e-mail
+/// Invite a person by e-mail, or by phone with a one-time link and QR code
 #[utoipa::path(
     tag = "invitations",
     request_body = CreateInvitationRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Invited; the e-mail is queued", body = InvitationResponse),
+        (status = 201, description = "Invited: the e-mail is queued, or (no e-mail) the answer carries the one-time `link` and `qr_svg`", body = InvitationResponse),
+        (status = 422, description = "Invalid fields, or neither e-mail nor phone (`validation-failed`)",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator or head, or a head inviting anyone but a volunteer (`forbidden`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "The area is not in the caller's scope (`area-not-found`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An account with this e-mail already exists (`email-taken`)",
+        (status = 409, description = "An account with this e-mail or phone number already exists (`email-taken`, `phone-taken`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -72,6 +91,16 @@ pub async fn create_invitation(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::Head])?;
     let request = body?.0;
+    if request.email.is_none() && request.phone.is_none() {
+        return Err(ApiError::invalid_field(
+            "/phone",
+            "required",
+            Text::new(
+                "Cần email hoặc số điện thoại",
+                "An e-mail address or a phone number is required",
+            ),
+        ));
+    }
     if caller.role == Role::Head && request.role != Role::Volunteer {
         return Err(
             ApiError::from(ProblemCode::Forbidden).with_detail(Text::new(
@@ -121,13 +150,18 @@ pub async fn create_invitation(
                     first
                 }
             };
-            let email = normalize_email(&request.email);
+            let email = request.email.as_deref().map(normalize_email);
+            let phone = request.phone.as_deref().and_then(normalize_phone);
             let language = request.language.unwrap_or_default();
             let area_id = placement.area.as_ref().map(|a| a.id.clone());
-            let (user_id, replaced) = match existing_invited_account(conn, &caller, &email)? {
+            let existing =
+                existing_invited_account(conn, &caller, email.as_deref(), phone.as_deref())?;
+            let (user_id, replaced) = match existing {
                 Some(user) => {
                     diesel::update(users::table.find(&user.id))
                         .set((
+                            users::email.eq(&email),
+                            users::phone.eq(&phone),
                             users::name.eq(request.name.trim()),
                             users::role.eq(request.role.as_str()),
                             users::area_id.eq(&area_id),
@@ -150,7 +184,8 @@ pub async fn create_invitation(
                     let id = insert_account(
                         conn,
                         NewAccount {
-                            email: &email,
+                            email: email.as_deref(),
+                            phone: phone.as_deref(),
                             name: &request.name,
                             role: request.role,
                             area_id: area_id.as_deref(),
@@ -165,8 +200,11 @@ pub async fn create_invitation(
             replace_assignments(conn, &user_id, &placement.assignments)?;
             let token = tokens::new_opaque_token();
             let at = now();
-            let ttl = chrono::Duration::from_std(settings.mail.invitation_ttl)
-                .map_err(ApiError::internal)?;
+            let lifetime = match email {
+                Some(_) => settings.mail.invitation_ttl,
+                None => settings.mail.link_invitation_ttl,
+            };
+            let ttl = chrono::Duration::from_std(lifetime).map_err(ApiError::internal)?;
             let invitation_id = new_id();
             diesel::insert_into(invitations::table)
                 .values((
@@ -178,28 +216,15 @@ pub async fn create_invitation(
                     invitations::expires_at.eq(at + ttl),
                 ))
                 .execute(conn)?;
-            let inviter: String = users::table
-                .find(&caller.user_id)
-                .select(users::name)
-                .first(conn)?;
-            let ward = ward_name_of(conn, area_id.as_deref())?;
-            let link = settings.mail.link(&format!(
-                "/accept-invitation?token={token}&lang={}",
-                language.as_str()
-            ));
-            let message = templates::invitation(
-                &templates::Context {
-                    lang: language,
-                    to: &email,
-                    recipient_name: request.name.trim(),
-                    ward: &ward,
-                },
-                &inviter,
-                request.role.as_str(),
-                &link,
-                settings.mail.invitation_ttl.as_secs() / 3600,
-            );
-            mail::enqueue(conn, &message)?;
+            let handover = match &email {
+                Some(email) => {
+                    let to = (email.as_str(), area_id.as_deref());
+                    send_invitation_mail(conn, &settings, &caller, &request, to, &token)?;
+                    None
+                }
+                // The fragment never reaches a server log or a Referer; the app reads it.
+                None => Some(settings.mail.link(&format!("/app/#join={token}"))),
+            };
             audit::record(
                 conn,
                 &actor,
@@ -211,6 +236,7 @@ pub async fn create_invitation(
                         "user_id": user_id,
                         "role": request.role.as_str(),
                         "replaced_earlier_invitation": replaced,
+                        "delivery": if handover.is_some() { "link" } else { "email" },
                     }),
                 },
             )?;
@@ -218,25 +244,92 @@ pub async fn create_invitation(
                 .find(&invitation_id)
                 .select(Invitation::as_select())
                 .first(conn)?;
-            invitation_response(conn, invitation)
+            let mut response = invitation_response(conn, invitation)?;
+            if let Some(link) = handover {
+                response.qr_svg = Some(qr_svg(&link)?);
+                response.link = Some(link);
+            }
+            Ok(response)
         })
         .await?;
     Ok(HttpResponse::Created().json(invitation))
 }
 
-/// An account with this e-mail that was invited and never activated, in the caller's
-/// reach: inviting it again replaces its link. Any other existing account is `email-taken`.
+fn send_invitation_mail(
+    conn: &mut DbConnection,
+    settings: &crate::config::Settings,
+    caller: &Caller,
+    request: &CreateInvitationRequest,
+    (email, area_id): (&str, Option<&str>),
+    token: &str,
+) -> Result<(), ApiError> {
+    let language = request.language.unwrap_or_default();
+    let inviter: String = users::table
+        .find(&caller.user_id)
+        .select(users::name)
+        .first(conn)?;
+    let ward = ward_name_of(conn, area_id)?;
+    let link = settings.mail.link(&format!(
+        "/accept-invitation?token={token}&lang={}",
+        language.as_str()
+    ));
+    let message = templates::invitation(
+        &templates::Context {
+            lang: language,
+            to: email,
+            recipient_name: request.name.trim(),
+            ward: &ward,
+        },
+        &inviter,
+        request.role.as_str(),
+        &link,
+        settings.mail.invitation_ttl.as_secs() / 3600,
+    );
+    mail::enqueue(conn, &message)
+}
+
+/// The link as a QR code, an SVG image the head's screen shows for the volunteer's camera.
+fn qr_svg(link: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::with_error_correction_level(link, qrcode::EcLevel::M)
+        .map_err(ApiError::internal)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+/// An account with this e-mail or phone that was invited and never activated, in the
+/// caller's reach: inviting it again replaces its link. Any other existing account is
+/// `email-taken` or `phone-taken`.
 fn existing_invited_account(
     conn: &mut DbConnection,
     caller: &Caller,
-    email: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
 ) -> Result<Option<User>, ApiError> {
-    let user: Option<User> = users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?;
-    let Some(user) = user else {
+    let by_email: Option<User> = match email {
+        Some(email) => users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let by_phone: Option<User> = match phone {
+        Some(phone) => users::table
+            .filter(users::phone.eq(phone))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let taken = match (&by_email, &by_phone) {
+        (Some(a), Some(b)) if a.id != b.id => return Err(ProblemCode::PhoneTaken.into()),
+        (Some(_), _) => ProblemCode::EmailTaken,
+        _ => ProblemCode::PhoneTaken,
+    };
+    let Some(user) = by_email.or(by_phone) else {
         return Ok(None);
     };
     let reachable = find_in_scope_user(conn, &caller.scope, &user.id).is_ok()
@@ -244,6 +337,6 @@ fn existing_invited_account(
     if AccountStatus::of(&user) == AccountStatus::Invited && reachable {
         Ok(Some(user))
     } else {
-        Err(ProblemCode::EmailTaken.into())
+        Err(taken.into())
     }
 }

@@ -65,6 +65,14 @@ pub struct InvitationResponse {
     pub invited_by: Option<uuid::Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Only in the answer that creates an invitation without e-mail: the one-time link to
+    /// open on the person's phone (it leads into the volunteers' app). It is shown once:
+    /// the server keeps only its digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The same link as a QR code (an SVG document), with `link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
 }
 
 pub fn invitation_response(
@@ -86,6 +94,8 @@ pub fn invitation_response(
             .transpose()?,
         created_at: invitation.created_at.and_utc(),
         expires_at: invitation.expires_at.and_utc(),
+        link: None,
+        qr_svg: None,
     })
 }
 

@@ -1,9 +1,11 @@
-//! The pages the binary serves: the adoption dashboard (`dashboard`), and the two pages
+//! The pages the binary serves: the volunteers' offline app (`app`), the adoption dashboard
+//! (`dashboard`), and the two pages
 //! e-mailed links open: accepting an invitation and resetting a password.
 //! They are plain HTML served by the binary (no CDN, no framework), readable on a cheap
 //! phone, in Vietnamese or English (`Accept-Language`, or `?lang=en`). The script posts the
 //! token from the link and the chosen password to the API and shows its answer.
 
+pub mod app;
 pub mod dashboard;
 
 use actix_web::http::header;

@@ -99,6 +99,8 @@ problem_codes! {
         "Mã địa bàn đã tồn tại", "The area code is already in use"),
     EmailTaken = ("email-taken", CONFLICT,
         "Email đã được dùng cho tài khoản khác", "The e-mail is already in use"),
+    PhoneTaken = ("phone-taken", CONFLICT,
+        "Số điện thoại đã được dùng cho tài khoản khác", "The phone number is already in use"),
     TooManyRequests = ("too-many-requests", TOO_MANY_REQUESTS,
         "Quá nhiều lần thử; hãy đợi rồi thử lại", "Too many attempts; wait and try again"),
     InvalidInvitationToken = ("invalid-invitation-token", BAD_REQUEST,

@@ -72,7 +72,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let request = body?.0;
-    check_password_policy(&request.password, &request.email)?;
+    check_password_policy(&request.password, Some(&request.email), None)?;
     let actor = caller.actor(&client);
     let password_hash = state.passwords.hash(request.password.clone()).await?;
     let user = state
@@ -94,7 +94,8 @@ pub async fn create_user(
             let id = insert_account(
                 conn,
                 NewAccount {
-                    email: &request.email,
+                    email: Some(&request.email),
+                    phone: None,
                     name: &request.name,
                     role: request.role,
                     area_id: placement.area.as_ref().map(|a| a.id.as_str()),

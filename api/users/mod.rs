@@ -24,7 +24,8 @@ use crate::schema::{areas, users, volunteer_assignments};
 #[diesel(table_name = users)]
 pub struct User {
     pub id: String,
-    pub email: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
     pub name: String,
     pub role: String,
     pub area_id: Option<String>,
@@ -40,7 +41,11 @@ pub struct User {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
     pub id: uuid::Uuid,
-    pub email: String,
+    /// `null` for an account known only by its phone number.
+    pub email: Option<String>,
+    /// The account's phone number (Vietnamese national form, digits only, e.g.
+    /// `0912345678`); it signs in with it as well as with its e-mail.
+    pub phone: Option<String>,
     pub name: String,
     pub role: Role,
     /// The area the account is scoped to (it sees this area and everything below);
@@ -109,6 +114,7 @@ pub fn user_response(conn: &mut DbConnection, user: User) -> Result<UserResponse
     Ok(UserResponse {
         id: parse_uuid(&user.id)?,
         email: user.email,
+        phone: user.phone,
         name: user.name,
         role: Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?,
         area: area.as_ref().map(AreaSummary::try_from).transpose()?,
@@ -251,9 +257,11 @@ pub fn replace_assignments(
     Ok(())
 }
 
-/// What a new account needs. The e-mail is stored lower-cased and trimmed.
+/// What a new account needs: an e-mail (stored lower-cased and trimmed), a phone number
+/// (stored normalised, `normalize_phone`), or both.
 pub struct NewAccount<'a> {
-    pub email: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
     pub name: &'a str,
     pub role: Role,
     pub area_id: Option<&'a str>,
@@ -264,11 +272,21 @@ pub struct NewAccount<'a> {
 }
 
 /// Inserts an account (the caller has checked its placement) and returns its id.
-/// A taken e-mail is `email-taken`.
+/// A taken e-mail is `email-taken`, a taken phone number `phone-taken`.
 pub fn insert_account(conn: &mut DbConnection, new: NewAccount) -> Result<String, ApiError> {
-    let email = normalize_email(new.email);
-    if email_taken(conn, &email)? {
-        return Err(ProblemCode::EmailTaken.into());
+    let email = new.email.map(normalize_email);
+    let phone = new
+        .phone
+        .map(|p| normalize_phone(p).unwrap_or_else(|| p.to_owned()));
+    if let Some(email) = &email {
+        if email_taken(conn, email)? {
+            return Err(ProblemCode::EmailTaken.into());
+        }
+    }
+    if let Some(phone) = &phone {
+        if phone_taken(conn, phone)? {
+            return Err(ProblemCode::PhoneTaken.into());
+        }
     }
     let id = new_id();
     let at = now();
@@ -276,6 +294,7 @@ pub fn insert_account(conn: &mut DbConnection, new: NewAccount) -> Result<String
         .values((
             users::id.eq(&id),
             users::email.eq(&email),
+            users::phone.eq(&phone),
             users::name.eq(new.name.trim()),
             users::role.eq(new.role.as_str()),
             users::area_id.eq(new.area_id),
@@ -302,6 +321,52 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// A phone number as accounts store it: the Vietnamese national form, digits only
+/// (`+84 912 345 678`, `0912.345.678` → `0912345678`), 9 to 11 digits after the leading 0;
+/// `None` when the text is not such a number.
+pub fn normalize_phone(phone: &str) -> Option<String> {
+    let trimmed = phone.trim();
+    let (international, rest) = match trimmed.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed),
+    };
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '.' | '-' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    let national = if international {
+        format!("0{}", digits.strip_prefix("84")?)
+    } else if let Some(rest) = digits.strip_prefix("84").filter(|r| r.len() == 9) {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    let valid = national.starts_with('0') && (10..=12).contains(&national.len());
+    valid.then_some(national)
+}
+
+/// The schema of a user's phone number, as `normalize_phone` accepts it.
+pub fn validate_user_phone(phone: &str) -> Result<(), validator::ValidationError> {
+    match normalize_phone(phone) {
+        Some(_) => Ok(()),
+        None => Err(validator::ValidationError::new("invalid-phone").with_message(
+            "Số điện thoại không hợp lệ (ví dụ 0912 345 678) / Not a phone number (e.g. 0912 345 678)".into(),
+        )),
+    }
+}
+
+pub fn phone_taken(conn: &mut DbConnection, phone: &str) -> Result<bool, ApiError> {
+    let count: i64 = users::table
+        .filter(users::phone.eq(phone))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {
     let count: i64 = users::table
         .filter(users::email.eq(email))
@@ -324,9 +389,13 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
 
 /// The whole password policy: at least 10 characters, not the account's e-mail (nor its
-/// part before the @), not one of the shipped common passwords. Failures point at
-/// `/password`.
-pub fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
+/// part before the @) nor its phone number, not one of the shipped common passwords.
+/// Failures point at `/password`.
+pub fn check_password_policy(
+    password: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<(), ApiError> {
     if validate_password(password).is_err() {
         return Err(ApiError::invalid_field(
             "/password",
@@ -338,9 +407,20 @@ pub fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError
         ));
     }
     let lowered = password.trim().to_lowercase();
-    let email = normalize_email(email);
+    let is_phone = phone.is_some_and(|phone| normalize_phone(&lowered).as_deref() == Some(phone));
+    if is_phone {
+        return Err(ApiError::invalid_field(
+            "/password",
+            "password-is-phone",
+            Text::new(
+                "Mật khẩu không được là số điện thoại",
+                "The password must not be the phone number",
+            ),
+        ));
+    }
+    let email = email.map(normalize_email).unwrap_or_default();
     let local_part = email.split('@').next().unwrap_or_default();
-    if lowered == email || lowered == local_part {
+    if !email.is_empty() && (lowered == email || lowered == local_part) {
         return Err(ApiError::invalid_field(
             "/password",
             "password-is-email",
@@ -375,7 +455,7 @@ mod tests {
     #[test]
     fn the_password_policy_refuses_short_email_and_common_passwords() {
         let code = |password: &str| {
-            check_password_policy(password, "Lan.Nguyen@example.vn")
+            check_password_policy(password, Some("Lan.Nguyen@example.vn"), Some("0912345678"))
                 .err()
                 .map(|e| e.errors[0].code.clone())
         };
@@ -387,6 +467,31 @@ mod tests {
         assert_eq!(code("LAN.NGUYEN"), Some("password-is-email".into()));
         assert_eq!(code("MatKhau123"), Some("password-too-common".into()));
         assert_eq!(code("Password123"), Some("password-too-common".into()));
+        assert_eq!(code("+84 912 345 678"), Some("password-is-phone".into()));
         assert_eq!(code("trâu đen ăn cỏ non"), None);
+    }
+
+    #[test]
+    fn phone_numbers_are_kept_in_the_national_form_and_other_text_is_no_phone_number() {
+        assert_eq!(
+            normalize_phone("0912 345 678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("+84 912.345.678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("84912345678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("(024) 3825 1234").as_deref(),
+            Some("02438251234")
+        );
+        assert_eq!(normalize_phone("912345678"), None);
+        assert_eq!(normalize_phone("+1 202 555 0100"), None);
+        assert_eq!(normalize_phone("0912x45678"), None);
+        assert_eq!(normalize_phone(""), None);
     }
 }

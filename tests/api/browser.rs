@@ -199,6 +199,50 @@ impl Browser {
         .await;
     }
 
+    /// Cuts the page off the network or gives it back, as DevTools' network emulation does
+    /// (`navigator.onLine` and the `online`/`offline` events follow).
+    pub async fn set_offline(&self, offline: bool) {
+        self.call(
+            "POST",
+            &self.session_path("/goog/cdp/execute"),
+            Some(json!({"cmd": "Network.emulateNetworkConditions", "params": {
+                "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1
+            }})),
+        )
+        .await;
+    }
+
+    /// Reloads the page (the browser's reload button).
+    pub async fn reload(&self) {
+        self.call("POST", &self.session_path("/refresh"), None)
+            .await;
+    }
+
+    /// Sets the window's size in CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.session_path("/window/rect"),
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Waits (up to `seconds`) until an element matching `css` exists.
+    pub async fn wait_for_element(&self, css: &str, seconds: u64) {
+        let script = "return !!document.querySelector(arguments[0]);";
+        for _ in 0..seconds * 10 {
+            if self.execute(script, json!([css])).await == Value::Bool(true) {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self
+            .execute("return document.body.innerText;", json!([]))
+            .await;
+        panic!("{css} never appeared; the page shows: {body}");
+    }
+
     /// Saves a PNG of the page when `EID_SCREENSHOT_DIR` is set (for a human to look at).
     pub async fn screenshot(&self, name: &str) {
         let Ok(dir) = std::env::var("EID_SCREENSHOT_DIR") else {

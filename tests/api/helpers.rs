@@ -506,7 +506,8 @@ impl World {
             insert_account(
                 conn,
                 NewAccount {
-                    email,
+                    email: Some(email),
+                    phone: None,
                     name: &format!("Người dùng {email}"),
                     role,
                     area_id: area.map(|a| a.id.as_str()),

@@ -39,4 +39,5 @@ mod targets;
 mod throttling;
 mod users;
 mod visits;
+mod volunteer_app;
 mod volunteers;

@@ -975,7 +975,8 @@ async fn sync_and_conflict_endpoints_refuse_other_roles_other_areas_and_bad_inpu
             eid_adoption::users::insert_account(
                 conn,
                 eid_adoption::users::NewAccount {
-                    email: "head2@test.local",
+                    email: Some("head2@test.local"),
+                    phone: None,
                     name: "Trưởng khu phố 2",
                     role: eid_adoption::auth::Role::Head,
                     area_id: Some(&world.n2),

@@ -90,7 +90,8 @@ async fn history(seed: u64) {
             let id = insert_account(
                 conn,
                 NewAccount {
-                    email,
+                    email: Some(email),
+                    phone: None,
                     name: "Tình nguyện viên",
                     role: Role::Volunteer,
                     area_id: Some(&world.n1),

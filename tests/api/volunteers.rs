@@ -18,7 +18,8 @@ fn far_volunteer(app: &TestApp, area: &str) -> String {
         insert_account(
             conn,
             NewAccount {
-                email: "far@test.local",
+                email: Some("far@test.local"),
+                phone: None,
                 name: "Xa",
                 role: Role::Volunteer,
                 area_id: Some(area),

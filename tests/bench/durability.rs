@@ -98,7 +98,8 @@ fn seed(state: &AppState) -> Vec<String> {
             let volunteer = insert_account(
                 conn,
                 NewAccount {
-                    email: &email,
+                    email: Some(&email),
+                    phone: None,
                     name: "Tình nguyện viên",
                     role: Role::Volunteer,
                     area_id: Some(&neighbourhood.id),

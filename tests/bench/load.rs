@@ -81,7 +81,8 @@ fn seed(state: &AppState) -> String {
     insert_account(
         conn,
         NewAccount {
-            email: "official@bench.local",
+            email: Some("official@bench.local"),
+            phone: None,
             name: "Cán bộ phường",
             role: Role::Official,
             area_id: Some(&ward.id),
@@ -109,7 +110,8 @@ fn seed(state: &AppState) -> String {
         let volunteer = insert_account(
             conn,
             NewAccount {
-                email: &email,
+                email: Some(&email),
+                phone: None,
                 name: "Tình nguyện viên",
                 role: Role::Volunteer,
                 area_id: Some(&neighbourhood.id),

@@ -132,7 +132,8 @@ fn seed(state: &AppState) -> &'static str {
     let volunteer = insert_account(
         conn,
         NewAccount {
-            email,
+            email: Some(email),
+            phone: None,
             name: "Tình nguyện viên",
             role: Role::Volunteer,
             area_id: Some(&neighbourhood.id),
