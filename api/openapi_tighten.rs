@@ -15,9 +15,26 @@ pub fn tighten(mut doc: Value) -> Value {
     refuse_control_characters(&mut doc);
     type_headers(&mut doc);
     type_mutations(&mut doc);
+    require_one_of(&mut doc, "LoginRequest", &["email", "phone"]);
+    require_one_of(&mut doc, "CreateInvitationRequest", &["email", "phone"]);
     add_links(&mut doc);
     add_request_examples(&mut doc);
     doc
+}
+
+/// A rule across members that the server enforces: at least one of `members` is present
+/// (an account is named by its e-mail or its phone number).
+fn require_one_of(doc: &mut Value, schema: &str, members: &[&str]) {
+    let alternatives: Vec<Value> = members
+        .iter()
+        .map(|member| json!({"required": [member]}))
+        .collect();
+    if let Some(target) = doc
+        .pointer_mut(&format!("/components/schemas/{schema}"))
+        .and_then(Value::as_object_mut)
+    {
+        target.insert("anyOf".to_owned(), Value::Array(alternatives));
+    }
 }
 
 /// The component schemas a request body reaches, through `$ref`s, `items`, `allOf`…

@@ -65,3 +65,27 @@ fn read_chain(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     );
     Ok(chain)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_without_its_key_or_a_key_without_its_certificate_is_a_start_up_error() {
+        assert!(TlsFiles::from_paths(None, None).unwrap().is_none());
+        assert!(TlsFiles::from_paths(Some("c.pem".into()), None).is_err());
+        assert!(TlsFiles::from_paths(None, Some("k.pem".into())).is_err());
+        let both = TlsFiles::from_paths(Some("c.pem".into()), Some("k.pem".into())).unwrap();
+        assert!(both.is_some());
+    }
+
+    #[test]
+    fn a_missing_certificate_file_is_named_in_the_start_up_error() {
+        let files = TlsFiles {
+            cert: "/nonexistent/eid-cert.pem".into(),
+            key: "/nonexistent/eid-key.pem".into(),
+        };
+        let error = format!("{:#}", files.server_config().unwrap_err());
+        assert!(error.contains("/nonexistent/eid-cert.pem"), "{error}");
+    }
+}

@@ -498,3 +498,103 @@ async fn a_disabled_invitee_can_no_longer_accept_and_become_active() {
         401
     );
 }
+
+#[actix_web::test]
+async fn a_volunteer_without_e_mail_is_invited_by_phone_with_a_one_time_link_and_signs_in_by_phone()
+{
+    let app = TestApp::spawn().await;
+    app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let nameless = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"name": "Bà Lan", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(nameless.status, 422, "{}", nameless.text);
+    let not_a_phone = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "12345", "name": "Bà Lan", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(not_a_phone.status, 422, "{}", not_a_phone.text);
+
+    let invited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "+84 912 000 111", "name": "Bà Lan", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    assert_eq!(invited.body["user"]["phone"], "0912000111");
+    let link = invited.body["link"].as_str().unwrap();
+    let token = link.split_once("#join=").unwrap().1;
+    assert!(invited.body["qr_svg"].as_str().unwrap().contains("<svg"));
+    // The link is shown once: listing the invitations never shows it again.
+    let listed = app.get("/api/v1/invitations", Some(&head)).await;
+    assert!(!listed.text.contains(token));
+    // Nothing was e-mailed.
+    let queued: i64 = app.with_db(|conn| {
+        eid_adoption::schema::mail_outbox::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(queued, 0);
+
+    let refused = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": "0912000111"}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(refused.body["errors"][0]["code"], "password-is-phone");
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": "mật khẩu của bà Lan"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+
+    let by_phone = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"phone": "0912.000.111", "password": "mật khẩu của bà Lan"}),
+        )
+        .await;
+    assert_eq!(by_phone.status, 200, "{}", by_phone.text);
+    let wrong = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"phone": "0912000111", "password": "not her password"}),
+        )
+        .await;
+    assert_eq!(wrong.problem_code(), "invalid-credentials");
+    let neither = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"password": "mật khẩu của bà Lan"}),
+        )
+        .await;
+    assert_eq!(neither.status, 422, "{}", neither.text);
+
+    let again = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "0912 000 111", "name": "Bà Lan", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(again.problem_code(), "phone-taken");
+}

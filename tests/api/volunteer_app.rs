@@ -259,6 +259,8 @@ async fn a_whole_morning_offline_syncs_every_record_once_and_moves_the_figures_b
             json!([]),
         )
         .await;
+    // The last "saved on this phone" notice goes after 2.5 s.
+    actix_web::rt::time::sleep(std::time::Duration::from_secs(3)).await;
     browser.screenshot("app-home-360-200pct").await;
     click_then(&browser, "#households .household", "#record-visit").await;
     browser.screenshot("app-household-360-200pct").await;

@@ -1006,7 +1006,7 @@ async function homeScreen(view, me) {
     : `<h1>${esc((areas[0] || {}).name || "")}</h1>`;
   const count = [...view.households.values()].filter((h) => h.area_id === ui.area && h.head_name).length;
   return `<div class="spread">${areaChoice}<div class="row">${syncBadge(view)}${button("go", "≡", { arg: "settings", id: "settings" })}</div></div>
-<label for="search" class="muted">🔍 ${esc(t("search"))}</label><input id="search" type="search" data-input="query" value="${esc(ui.query)}" placeholder="${esc(t("search"))}">
+<label for="search" class="muted">${esc(t("search"))}</label><input id="search" type="search" data-input="query" value="${esc(ui.query)}" placeholder="${esc(t("search"))}">
 <div class="choices">${filters}</div>
 <ul class="list" id="households">${items.join("") || `<li><p id="empty">${esc(t("empty"))}</p></li>`}</ul>
 <p class="footer" id="footer">${esc(lastPull ? t("synced_at", { t: showTime(lastPull) }) : t("not_synced"))} · ${esc(t("n_households", { n: count }))} · <span class="muted">${esc(sync.status)}</span></p>
