@@ -144,6 +144,15 @@ async fn serve(
             "http"
         };
         settings.mail.public_url = Some(format!("{scheme}://{address}"));
+        if address.ip().is_unspecified() {
+            // A link or QR code naming 0.0.0.0 opens nothing on a volunteer's phone.
+            tracing::warn!(
+                %address,
+                "EID_PUBLIC_URL is not set: links in e-mails and sign-in QR codes will name \
+                 {scheme}://{address}, which no phone can open; set EID_PUBLIC_URL to the \
+                 address people use"
+            );
+        }
     }
     settings.bind_addr = address.to_string();
     let state = AppState::build(settings)?;

@@ -27,7 +27,8 @@ pub fn tighten(mut doc: Value) -> Value {
 fn require_one_of(doc: &mut Value, schema: &str, members: &[&str]) {
     let alternatives: Vec<Value> = members
         .iter()
-        .map(|member| json!({"required": [member]}))
+        // Present and not null: an absent member and a `null` one are the same to the server.
+        .map(|member| json!({"required": [member], "properties": {*member: {"type": "string"}}}))
         .collect();
     if let Some(target) = doc
         .pointer_mut(&format!("/components/schemas/{schema}"))

@@ -36,6 +36,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
         Some(files) => Some(files.server_config()?),
         None => None,
     };
+    let serves_tls = tls.is_some();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -53,7 +54,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
             .wrap(from_fn(idempotency::middleware))
             // Outside the idempotency layer, so stored answers are kept uncompressed.
             .wrap(actix_web::middleware::Compress::default())
-            .wrap(ops::security_headers())
+            .wrap(ops::security_headers(serves_tls))
             .wrap(from_fn(ops::request_id_header))
             .wrap(from_fn(ops::metrics::record))
             .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())

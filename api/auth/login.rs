@@ -98,14 +98,13 @@ pub async fn login(
         }
     };
     let throttle_settings = state.settings.throttle.clone();
-    let account_limit = Limit::login_account(&throttle_settings, account.key());
     let ip_limit = Limit::client_ip(&throttle_settings, client.ip.as_deref());
     let anonymous = Actor::new(None, client.ip.as_deref());
 
     // Counted before the password is hashed (see `throttle::attempt`).
-    let limits = (account_limit.clone(), ip_limit.clone());
+    let ip_limits = ip_limit.clone();
     let actor = anonymous.clone();
-    let (locked, user) = state
+    let (locked, user, account_limit) = state
         .db
         .write(move |conn| {
             let query = users::table.into_boxed();
@@ -124,11 +123,18 @@ pub async fn login(
                 .first(conn)
                 .optional()?;
             let user_id = user.as_ref().map(|(id, ..)| id.as_str());
-            let locked = throttle::attempt(conn, &throttle_settings, &[&limits.0, &limits.1])?;
+            // One count per account, whether it is named by its e-mail or its phone; an
+            // unknown name is counted under itself.
+            let account_limit = Limit::login_account(
+                &throttle_settings,
+                user.as_ref().map_or(account.key(), |(id, ..)| id.as_str()),
+            );
+            let locked =
+                throttle::attempt(conn, &throttle_settings, &[&account_limit, &ip_limits])?;
             if locked.is_some() {
                 audit_attempt(conn, &actor, Action::LoginThrottled, user_id)?;
             }
-            Ok((locked, user))
+            Ok((locked, user, account_limit))
         })
         .await?;
     if let Some(wait) = locked {

@@ -266,9 +266,10 @@ fn complete_reset(
         ))
         .execute(conn)?;
     sessions::revoke_all_for_user(conn, &reset.user_id, "password-reset")?;
-    for login in [&reset.email, &reset.phone].into_iter().flatten() {
-        throttle::clear(conn, &Limit::login_account(throttle_settings, login))?;
-    }
+    throttle::clear(
+        conn,
+        &Limit::login_account(throttle_settings, &reset.user_id),
+    )?;
     audit::record_for_user(
         conn,
         &Actor::new(Some(&reset.user_id), client.ip.as_deref()),

@@ -22,9 +22,11 @@ pub struct Limit {
 }
 
 impl Limit {
-    pub fn login_account(settings: &ThrottleSettings, email: &str) -> Limit {
+    /// Failed sign-ins of one account: keyed by its id (so its e-mail and its phone share
+    /// one count), or by the name given when no account has it.
+    pub fn login_account(settings: &ThrottleSettings, account: &str) -> Limit {
         Limit {
-            key: format!("login-account:{email}"),
+            key: format!("login-account:{account}"),
             max_failures: settings.login_failures_per_account,
         }
     }

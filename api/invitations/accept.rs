@@ -42,6 +42,10 @@ struct InvitationWithUser {
     user_id: String,
     email: Option<String>,
     phone: Option<String>,
+    /// Set for an account that already signed in once: a new sign-in link of a volunteer
+    /// without e-mail who forgot the password.
+    password_hash: String,
+    active: bool,
     role: String,
     area_id: Option<String>,
 }
@@ -93,6 +97,8 @@ pub async fn accept_invitation(
                     users::id,
                     users::email,
                     users::phone,
+                    users::password_hash,
+                    users::active,
                     users::role,
                     users::area_id,
                 ))
@@ -111,6 +117,11 @@ pub async fn accept_invitation(
         Some(i) if i.expires_at <= now() => Some(ProblemCode::InvitationExpired),
         Some(_) => None,
     };
+    // A disabled account is not brought back by a sign-in link made before it was disabled.
+    let disabled = found
+        .as_ref()
+        .is_some_and(|i| !i.password_hash.is_empty() && !i.active);
+    let refusal = refusal.or(disabled.then_some(ProblemCode::InvalidInvitationToken));
     let invitation = match (refusal, found) {
         (None, Some(invitation)) => invitation,
         (refusal, _) => {
@@ -154,6 +165,15 @@ pub async fn accept_invitation(
                     users::updated_at.eq(at),
                 ))
                 .execute(conn)?;
+            // A new link of an account already in use replaces its password, so every
+            // earlier sign-in ends, as after a password reset.
+            if !invitation.password_hash.is_empty() {
+                sessions::revoke_all_for_user(conn, &invitation.user_id, "new-sign-in-link")?;
+                throttle::clear(
+                    conn,
+                    &Limit::login_account(&settings.throttle, &invitation.user_id),
+                )?;
+            }
             let session = sessions::start(conn, &invitation.user_id, &client, ttl)?;
             throttle::forgive(conn, &ip_limit)?;
             audit::record(

@@ -334,7 +334,12 @@ fn existing_invited_account(
     };
     let reachable = find_in_scope_user(conn, &caller.scope, &user.id).is_ok()
         && (caller.role == Role::Admin || user.role == Role::Volunteer.as_str());
-    if AccountStatus::of(&user) == AccountStatus::Invited && reachable {
+    // A volunteer without e-mail who forgot the password gets a new one-time link from the
+    // head: there is no reset mail to send (accepting it ends the old sign-ins).
+    let relink = AccountStatus::of(&user) == AccountStatus::Active
+        && user.email.is_none()
+        && email.is_none();
+    if (AccountStatus::of(&user) == AccountStatus::Invited || relink) && reachable {
         Ok(Some(user))
     } else {
         Err(taken.into())

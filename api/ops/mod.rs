@@ -7,9 +7,15 @@ pub mod metrics;
 use actix_web::middleware::DefaultHeaders;
 
 /// Headers that cost nothing and close common holes: no MIME sniffing, no framing, no
-/// referrer leaks, and API answers are never cached by intermediaries.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// referrer leaks, and API answers are never cached by intermediaries. When the binary
+/// serves TLS itself, browsers are also told to keep to HTTPS (HSTS).
+pub fn security_headers(tls: bool) -> DefaultHeaders {
+    let headers = if tls {
+        DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"))

@@ -589,12 +589,104 @@ async fn a_volunteer_without_e_mail_is_invited_by_phone_with_a_one_time_link_and
         .await;
     assert_eq!(neither.status, 422, "{}", neither.text);
 
-    let again = app
+    // With an e-mail the number cannot be re-used for someone else.
+    let taken = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"email": "khac@example.vn", "phone": "0912 000 111", "name": "Người khác", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(taken.problem_code(), "phone-taken");
+
+    // She forgot her password: the head gives her a new one-time link, which ends the old
+    // sign-ins when she uses it.
+    let relink = app
         .post(
             "/api/v1/invitations",
             Some(&head),
             &json!({"phone": "0912 000 111", "name": "Bà Lan", "role": "volunteer"}),
         )
         .await;
-    assert_eq!(again.problem_code(), "phone-taken");
+    assert_eq!(relink.status, 201, "{}", relink.text);
+    let token = relink.body["link"]
+        .as_str()
+        .unwrap()
+        .split_once("#join=")
+        .unwrap()
+        .1
+        .to_owned();
+    let renewed = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": token, "password": "mật khẩu mới của bà Lan"}),
+        )
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text);
+    let old_refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": by_phone.body["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(old_refresh.status, 401, "{}", old_refresh.text);
+    let with_new = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"phone": "0912000111", "password": "mật khẩu mới của bà Lan"}),
+        )
+        .await;
+    assert_eq!(with_new.status, 200, "{}", with_new.text);
+}
+
+#[actix_web::test]
+async fn a_sign_in_link_made_before_the_volunteer_was_disabled_does_not_bring_the_account_back() {
+    let app = TestApp::spawn().await;
+    app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let invited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "0912 000 222", "name": "Ông Hùng", "role": "volunteer"}),
+        )
+        .await;
+    let join = |link: &str| link.split_once("#join=").unwrap().1.to_owned();
+    let first = join(invited.body["link"].as_str().unwrap());
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": first, "password": "mật khẩu của ông Hùng"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let relink = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "0912 000 222", "name": "Ông Hùng", "role": "volunteer"}),
+        )
+        .await;
+    assert_eq!(relink.status, 201, "{}", relink.text);
+    let user = relink.body["user"]["id"].as_str().unwrap();
+    let disabled = app
+        .post(
+            &format!("/api/v1/volunteers/{user}/disable"),
+            Some(&head),
+            &json!({}),
+        )
+        .await;
+    assert!(disabled.status < 300, "{}", disabled.text);
+    let refused = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": join(relink.body["link"].as_str().unwrap()), "password": "mật khẩu mới của ông Hùng"}),
+        )
+        .await;
+    assert_eq!(refused.problem_code(), "invalid-invitation-token");
 }

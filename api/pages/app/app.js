@@ -33,6 +33,8 @@ const TEXT = {
   ended: ["Phiên đăng nhập đã hết. Hãy đăng nhập lại để gửi {n} thay đổi đang chờ.", "Your sign-in has ended. Sign in again to send the {n} changes waiting."],
   ended_plain: ["Phiên đăng nhập đã hết. Hãy đăng nhập lại để gửi dữ liệu.", "Your sign-in has ended. Sign in again to send your data."],
   other_account: ["Đăng nhập tài khoản khác", "Sign in with another account"],
+  other_first: ["Máy này còn {n} thay đổi chưa gửi của tài khoản khác. Hãy đồng bộ hoặc đăng xuất tài khoản đó trước.", "This phone holds {n} unsent changes of another account. Sync or sign out of that account first."],
+  too_many_unlocks: ["Nhập sai quá nhiều lần; dữ liệu trên máy đã được xoá. Hãy đăng nhập lại.", "Too many wrong attempts; the data on this phone was deleted. Sign in again."],
   other_warn: ["{n} thay đổi chưa gửi của tài khoản này sẽ bị xoá khỏi máy.", "The {n} unsent changes of this account will be deleted from this phone."],
   delete_continue: ["Xoá và tiếp tục", "Delete and continue"],
   cancel: ["Huỷ", "Cancel"],
@@ -107,6 +109,12 @@ const TEXT = {
   add_household_title: ["Thêm hộ", "Add household"],
   edit_household_title: ["Sửa hộ", "Edit household"],
   add_person_title: ["Thêm người", "Add person"],
+  edit_person_title: ["Sửa thông tin", "Edit details"],
+  residence: ["Tình trạng cư trú", "Residence"],
+  p_present: ["Đang ở", "Lives here"], p_moved_away: ["Đã chuyển đi", "Moved away"], p_deceased: ["Đã mất", "Deceased"],
+  presence_since: ["Từ ngày (nếu đã chuyển đi hoặc đã mất)", "Since (if moved away or deceased)"],
+  need_presence_since: ["Cần ngày chuyển đi hoặc ngày mất", "Enter the date of the move or of death"],
+  reenter: ["Nhập lại nếu cần", "Re-enter if needed"],
   full_name: ["Họ và tên *", "Full name *"],
   birth: ["Ngày sinh * (ngày / tháng / năm; chỉ biết năm? để trống ngày, tháng)", "Birth date * (day / month / year; only the year? leave day, month out)"],
   birth_future: ["Ngày sinh không được ở tương lai", "The birth date cannot be in the future"],
@@ -258,7 +266,9 @@ function openDatabase() {
       db.createObjectStore("meta");
       db.createObjectStore("keys");
       for (const name of ["households", "residents", "visits", "events"]) db.createObjectStore(name, { keyPath: "id" });
-      for (const name of ["queue", "results", "not_saved"]) db.createObjectStore(name, { keyPath: "seq" });
+      db.createObjectStore("queue", { keyPath: "seq" });
+      // Results outlive a renumbering (a new device id starts at 1 again): keyed by both.
+      for (const name of ["results", "not_saved"]) db.createObjectStore(name, { keyPath: "key" });
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -369,7 +379,9 @@ async function api(method, path, { body, headers } = {}) {
     if (path.startsWith("/api/v1/sync/push")) extra["X-Device-Time"] = nowInstant();
     let response;
     try {
-      response = await fetch(path, { method, headers: baseHeaders(extra), body });
+      // A time-out is a network error (sync.md): 90 s for a push, 60 s for anything else.
+      const timeout = AbortSignal.timeout(path.startsWith("/api/v1/sync/push") ? 90000 : 60000);
+      response = await fetch(path, { method, headers: baseHeaders(extra), body, signal: timeout });
     } catch (e) {
       throw new Unreachable(String(e));
     }
@@ -416,7 +428,8 @@ function statusOf(view, resident) {
   let expires = resident.signature_expires_on || null;
   let latest = "";
   for (const e of view.events.values()) {
-    if (!e.pending || e.resident_id !== resident.id) continue;
+    // Queued events, and pushed ones until the pull brings the server's figures.
+    if (!(e.pending || e.provisional) || e.resident_id !== resident.id) continue;
     const visit = view.visits.get(e.visit_id);
     if (visit && visit.voided_at) continue;
     if (e.kind === "eid" && EID_RANK[e.value] > EID_RANK[eid]) eid = e.value;
@@ -447,9 +460,10 @@ async function enqueue(op, entity, id, data, extra) {
   await transact(["meta", "queue"], async (tx) => {
     const meta = tx.objectStore("meta");
     const queue = tx.objectStore("queue");
-    const inFlight = await req(meta.get("in_flight"));
+    // A mutation that was ever in a batch is immutable: the server may hold it already.
+    const sentThrough = (await req(meta.get("sent_through"))) || 0;
     if (op === "update") {
-      const waiting = (await req(queue.getAll())).filter((m) => m.id === id && (m.op === "create" || m.op === "update") && !(inFlight && m.seq <= inFlight.last_seq));
+      const waiting = (await req(queue.getAll())).filter((m) => m.id === id && (m.op === "create" || m.op === "update") && m.seq > sentThrough);
       const target = waiting.pop();
       if (target) {
         target.data = Object.assign(target.data, data);
@@ -552,6 +566,7 @@ async function newDevice() {
     meta.put(uuidv7(), "device_id");
     meta.put(mutations.length + 1, "next_seq");
     meta.put(null, "in_flight");
+    meta.put(0, "sent_through");
   });
 }
 /** Builds and freezes the next batch from the queue's head: ≤ 200 mutations, ≤ 512 KiB,
@@ -582,31 +597,56 @@ async function freezeBatch() {
     const first = mutations[0].seq, last = mutations[mutations.length - 1].seq;
     const batch = { key: `${device_id}:${first}-${last}`, first_seq: first, last_seq: last, body };
     meta.put(batch, "in_flight");
+    meta.put(Math.max(last, (await req(meta.get("sent_through"))) || 0), "sent_through");
     return batch;
   });
 }
 async function pushAll() {
-  let serverFailures = 0;
   for (;;) {
     const batch = await freezeBatch();
     if (!batch) return;
     const response = await callOrRetry("POST", "/api/v1/sync/push", { body: batch.body, headers: { "Idempotency-Key": batch.key } });
     const status = response.status;
     if (status === 200) {
-      await handlePushAnswer(batch, await response.json());
+      sync.serverFailures = 0;
+      const answer = await response.json();
+      await handlePushAnswer(batch, answer);
       await setMeta("last_push_at", nowInstant());
+      // A gap whose expected mutation the phone no longer holds can only be mended by
+      // renumbering under a new device id.
+      const gap = answer.results.find((r) => r.problem && r.problem.code === "seq-gap");
+      if (gap && gap.expected_seq && !(await req(database.transaction("queue").objectStore("queue").get(gap.expected_seq)))) await newDevice();
       continue;
     }
     const problem = await problemOf(response);
+    if (status === 409) {
+      // An attempt still running should end within seconds; after 2 minutes of 409s ask the
+      // server what it took: if that moves the head, the next batch has a new key, if not,
+      // renumber under a new device id (sync.md, "Batches").
+      sync.inProgressSince = sync.inProgressSince || Date.now();
+      if (Date.now() - sync.inProgressSince > 120000) {
+        sync.inProgressSince = 0;
+        const head = (await all("queue")).length;
+        await setMeta("in_flight", null);
+        await recover();
+        if ((await all("queue")).length === head) await newDevice();
+        continue;
+      }
+    } else {
+      sync.inProgressSince = 0;
+    }
     if (status === 409 || status === 429 || status >= 500) {
-      if (status >= 500 && ++serverFailures >= 5 && batch.last_seq > batch.first_seq) { await splitBatch(batch); serverFailures = 0; continue; }
+      // After 5 server failures in a row, halve the batch to isolate a mutation causing them.
+      if (status >= 500 && (sync.serverFailures = (sync.serverFailures || 0) + 1) >= 5 && batch.last_seq > batch.first_seq) { await splitBatch(batch); sync.serverFailures = 0; continue; }
       throw new Retry(Number(response.headers.get("Retry-After")));
     }
     if (status === 413) { await splitBatch(batch); continue; }
     if (status === 426) { await setMeta("in_flight", null); throw new Stop(t("update_required")); }
     if (status === 403 && problem.code === "device-not-yours") { await newDevice(); continue; }
     if (status === 403) throw new Stop(t("not_volunteer"));
-    if (status === 422 && problem.code === "idempotency-key-reused") { await setMeta("in_flight", null); await recover(); continue; }
+    // The key came with another body (a bug): renumber under a new device id, which is safe
+    // (the server answers what it already holds as duplicates).
+    if (status === 422 && problem.code === "idempotency-key-reused") { await newDevice(); continue; }
     throw new Stop(`${t("sync_stopped")} (${problem.code})`);
   }
 }
@@ -620,7 +660,9 @@ async function splitBatch(batch) {
 /** A 200 answer in one transaction: results, drop seq ≤ last_seq, clear in_flight,
  * provisional versions, "not saved". */
 async function handlePushAnswer(batch, answer) {
-  const sent = new Map(JSON.parse(batch.body).mutations.map((m) => [m.seq, m]));
+  const sentBody = JSON.parse(batch.body);
+  const device = sentBody.device_id;
+  const sent = new Map(sentBody.mutations.map((m) => [m.seq, m]));
   const view = await localView();
   const meId = ((await getMeta("user")) || {}).id;
   await transact(["meta", "queue", "results", "not_saved", "households", "residents", "visits", "events"], async (tx) => {
@@ -629,30 +671,34 @@ async function handlePushAnswer(batch, answer) {
     for (const result of answer.results) {
       const m = sent.get(result.seq);
       if (!m || (result.problem && result.problem.code === "seq-gap")) continue;
-      if (await req(results.get(result.seq)) && result.result === "duplicate") continue;
+      const key = `${device}:${result.seq}`;
+      if (await req(results.get(key)) && result.result === "duplicate") continue;
       const line = describe(view, m, result);
-      results.put({ seq: result.seq, at: nowInstant(), result: result.result, text: line.text, lines: line.lines, household_id: line.household_id });
+      results.put({ key, seq: result.seq, at: nowInstant(), result: result.result, text: line.text, lines: line.lines, household_id: line.household_id });
       const outcome = result.result === "duplicate" ? (result.original_result || "applied") : result.result;
       if (outcome === "rejected" || (result.problem && result.problem.code === "id-conflict")) {
         const data = Object.assign({}, m.data); delete data.citizen_id;
-        tx.objectStore("not_saved").put({ seq: result.seq, at: nowInstant(), op: m.op, entity: m.entity, id: m.id, data, text: line.text, lines: line.lines, household_id: line.household_id });
+        tx.objectStore("not_saved").put({ key, seq: result.seq, at: nowInstant(), op: m.op, entity: m.entity, id: m.id, data, text: line.text, lines: line.lines, household_id: line.household_id });
       }
       if (outcome === "applied" && m.entity === "visit") {
         // Provisional until the pull brings the server's record under the same id.
         const visits = tx.objectStore("visits");
         if (m.op === "create") {
           visits.put(Object.assign({ id: m.id, volunteer_id: meId, voided_at: null }, m.data));
-          for (const e of m.data.events || []) tx.objectStore("events").put(Object.assign({ household_id: m.data.household_id, visit_id: m.id }, e));
+          for (const e of m.data.events || []) tx.objectStore("events").put(Object.assign({ household_id: m.data.household_id, visit_id: m.id, provisional: true }, e));
         } else if (m.op === "void") {
           const visit = await req(visits.get(m.id));
           if (visit) visits.put(Object.assign(visit, { voided_at: nowInstant(), void_reason: m.data.reason }));
         }
       }
-      if (result.version && (m.entity === "household" || m.entity === "resident")) {
+      const fieldConflict = result.result === "conflict" && result.problem && result.problem.code === "field-conflict";
+      const written = result.result === "applied" || fieldConflict;
+      if (written && result.version && (m.entity === "household" || m.entity === "resident")) {
+        // Provisional until the pull: what was written, the server's values where it kept them.
         const store = tx.objectStore(m.entity === "household" ? "households" : "residents");
         const record = await req(store.get(m.id));
         const applied = Object.assign({}, m.data); delete applied.citizen_id;
-        for (const c of result.conflicts || []) applied[c.field] = c.server_value;
+        for (const c of result.conflicts || []) Object.assign(applied, c.server_value);
         store.put(Object.assign(record || { id: m.id }, applied, { version: result.version }));
       }
     }
@@ -695,8 +741,8 @@ async function pullAll() {
       await transact(SERVER_COPY.concat(["meta"]), (tx) => {
         for (const s of SERVER_COPY) tx.objectStore(s).clear();
         tx.objectStore("meta").put(null, "cursor");
+        // The screens stay usable (queued items on top of what has arrived).
         tx.objectStore("meta").put(true, "downloading_again");
-        tx.objectStore("meta").put(false, "downloaded");
       });
       ui.page = 0;
       continue;
@@ -757,8 +803,9 @@ async function refreshMe() {
  * people's data the phone downloaded off it at once, keep the queue for the same user. */
 async function signInEnded() {
   access = null;
-  await transact(SERVER_COPY.concat(["meta"]), (tx) => {
-    for (const s of SERVER_COPY) tx.objectStore(s).clear();
+  const leaving = SERVER_COPY.concat(["results", "not_saved"]);
+  await transact(leaving.concat(["meta"]), (tx) => {
+    for (const s of leaving) tx.objectStore(s).clear();
     const meta = tx.objectStore("meta");
     meta.put(null, "cursor");
     meta.put(false, "downloaded");
@@ -775,7 +822,8 @@ async function passwordCheck(password, salt) {
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: 210000 }, material, 256);
   return [...new Uint8Array(bits)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-async function afterSignIn(pair, password, login) {
+async function afterSignIn(pair, password, given) {
+  let login = given;
   access = { token: pair.access_token, expiresAt: Date.now() + pair.expires_in * 1000 };
   const meResponse = await api("GET", "/api/v1/me");
   const me = await meResponse.json();
@@ -785,7 +833,16 @@ async function afterSignIn(pair, password, login) {
     throw new Error(t("not_volunteer"));
   }
   const previous = await getMeta("user");
-  if (previous && previous.id !== me.id) await wipe(STORES.filter((s) => s !== "keys"));
+  if (previous && previous.id !== me.id) {
+    const waiting = (await all("queue")).length;
+    if (waiting) {
+      await fetch("/api/v1/auth/logout", { method: "POST", headers: baseHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ refresh_token: pair.refresh_token }) }).catch(() => {});
+      access = null;
+      throw new Error(t("other_first", { n: waiting }));
+    }
+    await wipe(STORES.filter((s) => s !== "keys"));
+  }
+  login = login || me.phone || me.email || "";
   await storeTokens(pair);
   // The app lock checks the password on the phone: a salted PBKDF2 digest, never the text.
   const salt = crypto.getRandomValues(new Uint8Array(16));
@@ -854,7 +911,19 @@ async function join(form) {
 }
 async function unlock(form) {
   const lock = await getMeta("lock");
-  if (!lock || (await passwordCheck(form.password.value, lock.salt)) !== lock.hash) return showFormError(t("wrong_password"));
+  if (!lock || (await passwordCheck(form.password.value, lock.salt)) !== lock.hash) {
+    // Five wrong passwords in a row: the phone may be in someone else's hands (security.md).
+    const failures = ((await getMeta("unlock_failures")) || 0) + 1;
+    if (failures >= 5) {
+      await wipe(STORES);
+      ui.screen = "signin";
+      await render();
+      return showFormError(t("too_many_unlocks"));
+    }
+    await setMeta("unlock_failures", failures);
+    return showFormError(t("wrong_password"));
+  }
+  await setMeta("unlock_failures", 0);
   ui.unlocked = true;
   ui.lastActive = Date.now();
   ui.screen = "home";
@@ -939,7 +1008,7 @@ async function signinScreen(me, revoked) {
 <label for="login">${esc(t("login_id"))}</label>
 <input id="login" name="login" autocomplete="username" inputmode="email" value="${esc(revoked ? login : "")}" ${revoked && me && login ? "readonly" : ""} required>
 <label for="password">${esc(t("password"))}</label>
-<div class="row"><input id="password" name="password" type="password" autocomplete="current-password" required style="flex:1">${button("show-password", t("show"))}</div>
+<div class="row"><input id="password" name="password" type="password" autocomplete="current-password" required class="grow">${button("show-password", t("show"))}</div>
 <p id="form-error" class="error" role="alert"></p>
 <button class="primary" type="submit" id="signin">${esc(t("signin"))}</button>
 </form>${other}`;
@@ -950,7 +1019,7 @@ function joinScreen() {
 <label for="password">${esc(t("password"))}</label><input id="password" name="password" type="password" autocomplete="new-password" required>
 <label for="repeat">${esc(t("repeat"))}</label><input id="repeat" name="repeat" type="password" autocomplete="new-password" required>
 <p id="form-error" class="error" role="alert"></p>
-<button class="primary" type="submit" id="join">${esc(t("join_button"))}</button></form>`;
+<button class="primary" type="submit" id="join">${esc(t("join_button"))}</button></form>${button("leave-join", t("signin"), { cls: "text", id: "leave-join" })}`;
 }
 function lockScreen() {
   return `<h1>${esc(t("locked"))}</h1><p>${esc(t("locked_intro"))}</p>
@@ -1009,6 +1078,7 @@ async function homeScreen(view, me) {
 <label for="search" class="muted">${esc(t("search"))}</label><input id="search" type="search" data-input="query" value="${esc(ui.query)}" placeholder="${esc(t("search"))}">
 <div class="choices">${filters}</div>
 <ul class="list" id="households">${items.join("") || `<li><p id="empty">${esc(t("empty"))}</p></li>`}</ul>
+${(await getMeta("downloading_again")) ? `<p class="pending">${esc(t("downloading_again"))} ${esc(t("kept_changes"))}</p>` : ""}
 <p class="footer" id="footer">${esc(lastPull ? t("synced_at", { t: showTime(lastPull) }) : t("not_synced"))} · ${esc(t("n_households", { n: count }))} · <span class="muted">${esc(sync.status)}</span></p>
 ${button("new-household", t("add_household"), { cls: "primary", id: "add-household" })}`;
 }
@@ -1034,7 +1104,7 @@ async function householdScreen(view) {
     else if (r.presence === "deceased") detail = t("deceased_on", { d: showDate(r.presence_since) });
     else if (age !== null && age < 18) detail = `(${t("under18")})`;
     else detail = `${t("eid")}: ${eidLabel(st.eid)}${st.eid === "none" ? " ⚠" : " ✓"} · ${t("signature")}: ${signatureLabel(st)}`;
-    return `<li class="resident" data-id="${esc(r.id)}"><p><strong>${esc(r.full_name)}</strong> · ${esc(t(`rel_${r.relation_to_head}`))} · ${esc(ageText)}${r.pending ? ` <span class="pending">${esc(t("waiting"))}</span>` : ""}<br><span class="status">${esc(detail)}</span></p></li>`;
+    return `<li class="resident" data-id="${esc(r.id)}"><p><strong>${esc(r.full_name)}</strong> · ${esc(t(`rel_${r.relation_to_head}`))} · ${esc(ageText)}${r.pending ? ` <span class="pending">${esc(t("waiting"))}</span>` : ""}<br><span class="status">${esc(detail)}</span></p>${button("edit-resident", t("edit"), { arg: r.id })}</li>`;
   });
   const visits = [...view.visits.values()].filter((v) => v.household_id === h.id).sort((a, b) => String(b.visited_at).localeCompare(String(a.visited_at)));
   const visitItems = visits.map((v) => {
@@ -1054,7 +1124,7 @@ ${button("new-visit", t("record_visit"), { cls: "primary", id: "record-visit" })
 async function householdForm(view, me) {
   const editing = ui.editing ? view.households.get(ui.editing) : null;
   const v = editing || ui.draft || {};
-  const areas = editing ? "" : `<fieldset class="choices"><legend>${esc(t("neighbourhood"))}</legend>${me.assignments.map((a) => `<label class="row"><input type="radio" name="area_id" value="${esc(a.id)}" ${a.id === (v.area_id || ui.area) ? "checked" : ""} style="width:auto;min-height:auto">${esc(a.name)}</label>`).join("")}</fieldset>`;
+  const areas = editing ? "" : `<fieldset class="choices"><legend>${esc(t("neighbourhood"))}</legend>${me.assignments.map((a) => `<label class="row"><input type="radio" name="area_id" value="${esc(a.id)}" ${a.id === (v.area_id || ui.area) ? "checked" : ""}>${esc(a.name)}</label>`).join("")}</fieldset>`;
   return `${button("go", t("back"), { arg: editing ? "household" : "home", cls: "text" })}
 <h1>${esc(t(editing ? "edit_household_title" : "add_household_title"))}</h1>
 <form data-form="household" novalidate>${areas}
@@ -1100,18 +1170,26 @@ function saved() {
   if (navigator.onLine) { clearTimeout(saved.timer); saved.timer = setTimeout(() => requestSync(), 5000); }
 }
 function choiceRow(name, options, selected) {
-  return `<div class="choices" role="group">${options.map(([value, label]) => `<button type="button" data-choice="${name}" data-value="${value}" aria-pressed="${selected === value}">${esc(t(label))}</button>`).join("")}</div><input type="hidden" name="${name}" value="${esc(selected || "")}">`;
+  return `<div class="choices" role="group">${options.map(([value, label]) => `<button type="button" data-choice="${esc(name)}" data-value="${esc(value)}" aria-pressed="${selected === value}">${esc(t(label))}</button>`).join("")}</div><input type="hidden" name="${esc(name)}" value="${esc(selected || "")}">`;
 }
 async function residentForm(view) {
   const h = view.households.get(ui.household) || {};
-  return `${button("go", t("back"), { arg: "household", cls: "text" })}<h1>${esc(t("add_person_title"))}</h1><p>${esc(h.head_name)}</p>
+  const editing = ui.editingResident ? view.residents.get(ui.editingResident) : null;
+  const v = editing || ui.draft || {};
+  const [by, bm, bd] = String(v.birth_date || "").split("-");
+  const presence = editing ? `<label>${esc(t("residence"))}</label>${choiceRow("presence", [["present", "p_present"], ["moved_away", "p_moved_away"], ["deceased", "p_deceased"]], v.presence || "present")}
+<label for="presence_since">${esc(t("presence_since"))}</label><input type="date" id="presence_since" name="presence_since" value="${esc(v.presence_since || "")}" max="${today()}">` : "";
+  const citizen = editing && v.citizen_id_last4
+    ? `<label for="citizen_id">${esc(t("citizen_id"))} — ••••••••${esc(v.citizen_id_last4)} (${esc(t("reenter"))})</label>`
+    : `<label for="citizen_id">${esc(t("citizen_id"))}</label>`;
+  return `${button("go", t("back"), { arg: "household", cls: "text" })}<h1>${esc(t(editing ? "edit_person_title" : "add_person_title"))}</h1><p>${esc(h.head_name)}</p>
 <form data-form="resident" novalidate>
-<label for="full_name">${esc(t("full_name"))}</label><input id="full_name" name="full_name" maxlength="200">
-<label>${esc(t("birth"))}</label><div class="date3"><input name="bday" inputmode="numeric" maxlength="2" aria-label="dd"><input name="bmonth" inputmode="numeric" maxlength="2" aria-label="mm"><input name="byear" inputmode="numeric" maxlength="4" aria-label="yyyy" id="byear"></div>
-<label>${esc(t("sex"))}</label>${choiceRow("sex", [["male", "male"], ["female", "female"], ["unspecified", "unspecified"]], "unspecified")}
-<label>${esc(t("relation"))}</label>${choiceRow("relation_to_head", [["head", "rel_head"], ["spouse", "rel_spouse"], ["child", "rel_child"], ["parent", "rel_parent"], ["grandchild", "rel_grandchild"], ["sibling", "rel_sibling"], ["other", "rel_other"]], "other")}
-<label for="citizen_id">${esc(t("citizen_id"))}</label><input id="citizen_id" name="citizen_id" inputmode="numeric" maxlength="12" autocomplete="off" spellcheck="false">
-<label class="row"><input type="checkbox" name="consent" checked style="width:auto;min-height:1.5rem"> ${esc(t("consent"))}</label>
+<label for="full_name">${esc(t("full_name"))}</label><input id="full_name" name="full_name" maxlength="200" value="${esc(v.full_name)}">
+<label>${esc(t("birth"))}</label><div class="date3"><input name="bday" inputmode="numeric" maxlength="2" aria-label="dd" value="${esc(bd || "")}"><input name="bmonth" inputmode="numeric" maxlength="2" aria-label="mm" value="${esc(bm || "")}"><input name="byear" inputmode="numeric" maxlength="4" aria-label="yyyy" id="byear" value="${esc(by || "")}"></div>
+<label>${esc(t("sex"))}</label>${choiceRow("sex", [["male", "male"], ["female", "female"], ["unspecified", "unspecified"]], v.sex || "unspecified")}
+<label>${esc(t("relation"))}</label>${choiceRow("relation_to_head", [["head", "rel_head"], ["spouse", "rel_spouse"], ["child", "rel_child"], ["parent", "rel_parent"], ["grandchild", "rel_grandchild"], ["sibling", "rel_sibling"], ["other", "rel_other"]], v.relation_to_head || "other")}
+${presence}${citizen}<input id="citizen_id" name="citizen_id" inputmode="numeric" maxlength="12" autocomplete="off" spellcheck="false">
+<label class="row"><input type="checkbox" name="consent" ${v.consent === false ? "" : "checked"}> ${esc(t("consent"))}</label>
 <p id="form-error" class="error" role="alert"></p><button class="primary" type="submit" id="save">${esc(t("save"))}</button></form>`;
 }
 async function saveResident(form) {
@@ -1123,13 +1201,34 @@ async function saveResident(form) {
   if (m && d) birth += `-${d.padStart(2, "0")}`;
   if (!/^\d{4}(-\d{2}(-\d{2})?)?$/.test(birth) || (d && !m)) return showFormError(t("birth_bad"));
   if (birth.length === 10 && new Date(`${birth}T00:00:00Z`).toISOString().slice(0, 10) !== birth) return showFormError(t("birth_bad"));
+  if (birth.length >= 7 && (Number(m) < 1 || Number(m) > 12)) return showFormError(t("birth_bad"));
   if (Number(y) < 1900) return showFormError(t("birth_early"));
   if (birth > today().slice(0, birth.length)) return showFormError(t("birth_future"));
   const citizen = form.citizen_id.value.trim();
   if (citizen && !/^\d{12}$/.test(citizen)) return showFormError(t("citizen_bad"));
-  const data = { household_id: ui.household, full_name: name, birth_date: birth, sex: form.sex.value, relation_to_head: form.relation_to_head.value, consent: form.consent.checked };
-  if (citizen) data.citizen_id = citizen;
-  await enqueue("create", "resident", uuidv7(), data);
+  const values = { full_name: name, birth_date: birth, sex: form.sex.value, relation_to_head: form.relation_to_head.value, consent: form.consent.checked };
+  const view = await localView();
+  const editing = ui.editingResident ? view.residents.get(ui.editingResident) : null;
+  if (editing) {
+    values.presence = form.presence.value;
+    values.presence_since = values.presence === "present" ? null : form.presence_since.value || null;
+    if (values.presence !== "present" && !values.presence_since) return showFormError(t("need_presence_since"));
+    if (values.presence_since && values.presence_since > today()) return showFormError(t("date_future"));
+    const changed = {}, before = {};
+    for (const [k, value] of Object.entries(values)) if ((editing[k] ?? null) !== value) { changed[k] = value; before[k] = editing[k] ?? null; }
+    // Presence and its date travel together.
+    if ("presence" in changed || "presence_since" in changed) { changed.presence = values.presence; changed.presence_since = values.presence_since; }
+    if (citizen) changed.citizen_id = citizen;
+    if (Object.keys(changed).length) {
+      const server = await req(database.transaction("residents").objectStore("residents").get(editing.id));
+      await enqueue("update", "resident", editing.id, changed, { base_version: server ? server.version : 1, before, household_id: editing.household_id });
+    }
+  } else {
+    const data = Object.assign({ household_id: ui.household }, values);
+    if (citizen) data.citizen_id = citizen;
+    await enqueue("create", "resident", uuidv7(), data);
+  }
+  ui.editingResident = null; ui.draft = null;
   ui.screen = "household";
   saved();
 }
@@ -1172,8 +1271,10 @@ async function saveVisit(form) {
       if (on > day) return showFormError(t("date_future"));
       const event = { id: uuidv7(), kind: "signature", resident_id: rid, value: sig, effective_on: on };
       if (sig === "digital") {
+        // The certificate counts from its issue date (the date given) through its expiry.
         const expires = form[`sig_expires-${rid}`].value;
         if (!expires || expires < on) return showFormError(t("need_expiry"));
+        event.issued_on = on;
         event.expires_on = expires;
       }
       events.push(event);
@@ -1193,7 +1294,7 @@ function voidScreen(view) {
   const v = view.visits.get(ui.voiding) || {};
   const reasons = ["r_wrong_household", "r_wrong_outcome", "r_twice", "r_other"];
   return `<h1>${esc(t("void_title", { d: `${showDayMonth(v.visited_at)} ${showTime(v.visited_at)}` }))}</h1>
-<form data-form="void" novalidate>${reasons.map((r, i) => `<label class="row"><input type="radio" name="reason" value="${r}" ${i === 0 ? "checked" : ""} style="width:auto;min-height:auto"> ${esc(t(r))}</label>`).join("")}
+<form data-form="void" novalidate>${reasons.map((r, i) => `<label class="row"><input type="radio" name="reason" value="${r}" ${i === 0 ? "checked" : ""}> ${esc(t(r))}</label>`).join("")}
 <input name="other" maxlength="500" aria-label="${esc(t("r_other"))}"><p>${esc(t("void_also"))}</p>
 <p id="form-error" class="error" role="alert"></p>
 <div class="row">${button("go", t("no"), { arg: "household" })}<button type="submit" class="danger" id="void-confirm">${esc(t("void_confirm"))}</button></div></form>`;
@@ -1209,13 +1310,13 @@ async function saveVoid(form) {
 }
 async function syncScreen(view) {
   const cutoff = new Date(Date.now() - KEEP_DAYS * 86400000).toISOString();
-  const results = (await all("results")).filter((r) => r.at >= cutoff).sort((a, b) => b.seq - a.seq);
-  const notSaved = (await all("not_saved")).filter((r) => r.at >= cutoff).sort((a, b) => b.seq - a.seq);
+  const results = (await all("results")).filter((r) => r.at >= cutoff).sort((a, b) => b.at.localeCompare(a.at) || b.seq - a.seq);
+  const notSaved = (await all("not_saved")).filter((r) => r.at >= cutoff).sort((a, b) => b.at.localeCompare(a.at) || b.seq - a.seq);
   const line = (r) => `<li class="result result-${esc(r.result || "rejected")}"><p>${esc(r.text)}${(r.lines || []).map((l) => `<br>${esc(l)}`).join("")}</p></li>`;
   return `${button("go", t("back"), { arg: "home", cls: "text", id: "back" })}<h1>${esc(t("sync_screen"))}</h1>
 <p id="queue-count">${esc(t("queue_n", { n: view.queue.length }))}</p><p id="sync-status" class="muted">${esc(sync.status)}</p>
 ${button("sync-now", t("sync_now"), { cls: "primary", id: "sync-now" })}
-<h2>${esc(t("not_saved"))}</h2><ul class="list" id="not-saved">${notSaved.map((r) => `<li class="not-saved"><p>${esc(r.text)}${(r.lines || []).map((l) => `<br>${esc(l)}`).join("")}</p><div class="row">${button("dismiss", t("dismiss"), { arg: r.seq })}</div></li>`).join("")}</ul>
+<h2>${esc(t("not_saved"))}</h2><ul class="list" id="not-saved">${notSaved.map((r) => `<li class="not-saved"><p>${esc(r.text)}${(r.lines || []).map((l) => `<br>${esc(l)}`).join("")}</p><div class="row">${button("dismiss", t("dismiss"), { arg: r.key })}${button("enter-again", t("enter_again"), { arg: r.key })}</div></li>`).join("")}</ul>
 <h2>${esc(t("results"))}</h2><ul class="list" id="results">${results.map(line).join("")}</ul>`;
 }
 async function settingsScreen(view) {
@@ -1246,17 +1347,38 @@ document.addEventListener("click", async (event) => {
     case "open-household": ui.household = arg; ui.screen = "household"; break;
     case "new-household": ui.editing = null; ui.draft = null; ui.maybeDuplicate = null; ui.screen = "household-form"; break;
     case "edit-household": ui.editing = arg; ui.screen = "household-form"; break;
-    case "new-resident": ui.screen = "resident-form"; break;
+    case "new-resident": ui.editingResident = null; ui.draft = null; ui.screen = "resident-form"; break;
+    case "edit-resident": ui.editingResident = arg; ui.draft = null; ui.screen = "resident-form"; break;
+    case "enter-again": {
+      // The form again, filled with what was not saved (never a citizen ID): an id conflict
+      // opens the record the server holds; a visit starts a new visit.
+      const entry = await req(database.transaction("not_saved").objectStore("not_saved").get(arg));
+      if (!entry) break;
+      await transact(["not_saved"], (tx) => { tx.objectStore("not_saved").delete(arg); });
+      const known = await localView();
+      ui.household = entry.household_id;
+      if (entry.entity === "household") {
+        ui.editing = known.households.has(entry.id) ? entry.id : null;
+        ui.draft = entry.data; ui.maybeDuplicate = null; ui.screen = "household-form";
+      } else if (entry.entity === "resident") {
+        ui.editingResident = known.residents.has(entry.id) ? entry.id : null;
+        ui.draft = entry.data; ui.screen = "resident-form";
+      } else {
+        ui.outcome = null; ui.notes = ""; ui.screen = known.households.has(entry.household_id) ? "visit" : "home";
+      }
+      break;
+    }
     case "new-visit": ui.outcome = null; ui.notes = ""; ui.screen = "visit"; break;
     case "outcome":
       if (["nobody_home", "refused", "moved_away"].includes(arg)) { ui.outcome = arg; await recordVisit(arg, []); return; }
       ui.outcome = arg; break;
     case "void": ui.voiding = arg; ui.screen = "void"; break;
     case "sync-now": requestSync(true); break;
-    case "dismiss": await transact(["not_saved"], (tx) => { tx.objectStore("not_saved").delete(Number(arg)); }); break;
+    case "dismiss": await transact(["not_saved"], (tx) => { tx.objectStore("not_saved").delete(arg); }); break;
     case "signout": await signOut(false); return;
     case "signout-anyway": await signOut(true); return;
     case "sync-first": ui.confirmSignOut = 0; await requestSync(true); await signOut(false); return;
+    case "leave-join": ui.joinToken = null; history.replaceState(null, "", "/app/"); ui.screen = "signin"; break;
     case "other": ui.confirmOther = true; break;
     case "other-cancel": ui.confirmOther = false; break;
     case "other-confirm": ui.confirmOther = false; await wipe(STORES.filter((s) => s !== "keys")); break;
@@ -1325,7 +1447,7 @@ async function start() {
   // "Not saved" and results are kept at most 30 days.
   const cutoff = new Date(Date.now() - KEEP_DAYS * 86400000).toISOString();
   await transact(["results", "not_saved"], async (tx) => {
-    for (const s of ["results", "not_saved"]) for (const r of await req(tx.objectStore(s).getAll())) if (r.at < cutoff) tx.objectStore(s).delete(r.seq);
+    for (const s of ["results", "not_saved"]) for (const r of await req(tx.objectStore(s).getAll())) if (r.at < cutoff) tx.objectStore(s).delete(r.key);
   });
   ui.screen = "home";
   await render();
