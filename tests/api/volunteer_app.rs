@@ -551,3 +551,131 @@ async fn a_volunteer_without_e_mail_joins_from_a_one_time_link_and_a_used_or_exp
         .wait_for_text("#form-error", |t| t.contains("hết hạn"))
         .await;
 }
+
+/// The counts of the app's downloaded households and of its queue, read from IndexedDB.
+const STORED: &str = "return new Promise((done) => { const open = indexedDB.open('eid-adoption-app'); \
+    open.onsuccess = () => { const tx = open.result.transaction(['households', 'queue']); \
+    const households = tx.objectStore('households').count(); const queue = tx.objectStore('queue').count(); \
+    tx.oncomplete = () => { done([households.result, queue.result]); open.result.close(); }; }; });";
+
+#[actix_web::test]
+async fn a_revoked_phone_loses_the_peoples_data_at_once_and_sends_its_queue_when_she_signs_in_again(
+) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let household = add_household(
+        &app,
+        &head,
+        &world.n1,
+        "Số 1 đường Lê Lợi",
+        "Nguyễn Văn Ánh",
+    )
+    .await;
+    sign_in(&browser, &app, VOLUNTEER).await;
+    wait_until(&browser, WAITING, json!("⟳ 0"), 20).await;
+
+    browser.set_offline(true).await;
+    click_then(&browser, "#households .household", "#record-visit").await;
+    click_then(&browser, "#record-visit", "#outcome-not_home").await;
+    click_then(&browser, "#outcome-not_home", "#visits .visit").await;
+    let sessions = app
+        .get(
+            &format!("/api/v1/users/{}/sessions", world.volunteer),
+            Some(&head),
+        )
+        .await;
+    for session in sessions.body["items"].as_array().unwrap() {
+        let revoked = app
+            .delete(
+                &format!(
+                    "/api/v1/users/{}/sessions/{}",
+                    world.volunteer,
+                    session["id"].as_str().unwrap()
+                ),
+                Some(&head),
+            )
+            .await;
+        assert!(revoked.status < 300, "{}", revoked.text);
+    }
+
+    browser.set_offline(false).await;
+    browser
+        .wait_for_text("#ended", |t| t.contains("1 thay đổi"))
+        .await;
+    assert_eq!(browser.execute(STORED, json!([])).await, json!([0, 1]));
+
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#signin").await;
+    browser.wait_for_element("#households", 20).await;
+    wait_until(&browser, WAITING, json!("⟳ 0"), 30).await;
+    let visits = app
+        .get(
+            &format!("/api/v1/households/{household}/visits"),
+            Some(&head),
+        )
+        .await;
+    let items = visits.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", visits.text);
+    assert_eq!(items[0]["outcome"], "not_home");
+}
+
+#[actix_web::test]
+async fn a_volunteer_marks_a_person_moved_away_and_the_server_records_it_with_its_date() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let household = add_household(
+        &app,
+        &head,
+        &world.n1,
+        "Số 1 đường Lê Lợi",
+        "Nguyễn Văn Ánh",
+    )
+    .await;
+    let resident = add_resident(
+        &app,
+        &head,
+        &household,
+        json!({"full_name": "Nguyễn Văn Bảo", "birth_date": "1990", "sex": "male",
+               "relation_to_head": "child", "consent": true}),
+    )
+    .await;
+    sign_in(&browser, &app, VOLUNTEER).await;
+    wait_until(&browser, WAITING, json!("⟳ 0"), 20).await;
+    click_then(
+        &browser,
+        "#households .household",
+        "[data-action='edit-resident']",
+    )
+    .await;
+    click_then(&browser, "[data-action='edit-resident']", "#presence_since").await;
+    browser
+        .click("[data-choice='presence'][data-value='moved_away']")
+        .await;
+    browser.choose("#presence_since", "2026-11-01").await;
+    click_then(&browser, "#save", "#household-title").await;
+    browser
+        .wait_for_text("#residents", |t| t.contains("Đã chuyển đi (từ 01/11/2026)"))
+        .await;
+    click_then(&browser, "#back", "#sync-badge").await;
+    browser.click("#sync-badge").await;
+    browser.wait_for_element("#sync-now", 5).await;
+    browser.click("#sync-now").await;
+    browser
+        .wait_for_text("#results", |t| {
+            t.contains("Đã lưu thay đổi của Nguyễn Văn Bảo")
+        })
+        .await;
+    let stored = app
+        .get(&format!("/api/v1/residents/{resident}"), Some(&head))
+        .await;
+    assert_eq!(stored.body["presence"], "moved_away", "{}", stored.text);
+    assert_eq!(stored.body["presence_since"], "2026-11-01");
+}

@@ -130,7 +130,7 @@ const TEXT = {
   consent: ["Người này đồng ý ghi nhận", "The person agrees to be recorded"],
   outcome: ["Kết quả", "Outcome"],
   o_helped: ["Đã hỗ trợ", "Helped"], o_already_done: ["Đã làm trước đó", "Already done"],
-  o_nobody_home: ["Không có nhà", "Nobody home"], o_refused: ["Từ chối", "Refused"], o_moved_away: ["Đã chuyển đi", "Moved away"],
+  o_not_home: ["Không có nhà", "Nobody home"], o_refused: ["Từ chối", "Refused"], o_moved_away: ["Đã chuyển đi", "Moved away"],
   notes: ["Ghi chú (không bắt buộc)", "Notes (optional)"],
   eid: ["VNeID", "e-ID"],
   e_none: ["Chưa có", "None"], e_level1: ["Mức 1", "Level 1"], e_level2_pending: ["Mức 2 chờ duyệt", "Level 2 pending"], e_level2: ["Mức 2", "Level 2"],
@@ -1235,7 +1235,7 @@ async function saveResident(form) {
 async function visitScreen(view) {
   const h = view.households.get(ui.household) || {};
   if (!ui.outcome) {
-    const outcomes = ["helped", "already_done", "nobody_home", "refused", "moved_away"];
+    const outcomes = ["helped", "already_done", "not_home", "refused", "moved_away"];
     return `${button("go", t("back"), { arg: "household", cls: "text" })}<h1>${esc(t("record_visit"))}</h1><p>${esc(h.head_name)} · ${esc(showTime(nowInstant()))}</p>
 <label for="notes">${esc(t("notes"))}</label><textarea id="notes" maxlength="2000" data-input="notes">${esc(ui.notes || "")}</textarea>
 <h2>${esc(t("outcome"))}</h2>${outcomes.map((o) => button("outcome", t(`o_${o}`), { arg: o, cls: "primary", id: `outcome-${o}` })).join("")}`;
@@ -1370,7 +1370,7 @@ document.addEventListener("click", async (event) => {
     }
     case "new-visit": ui.outcome = null; ui.notes = ""; ui.screen = "visit"; break;
     case "outcome":
-      if (["nobody_home", "refused", "moved_away"].includes(arg)) { ui.outcome = arg; await recordVisit(arg, []); return; }
+      if (["not_home", "refused", "moved_away"].includes(arg)) { ui.outcome = arg; await recordVisit(arg, []); return; }
       ui.outcome = arg; break;
     case "void": ui.voiding = arg; ui.screen = "void"; break;
     case "sync-now": requestSync(true); break;
