@@ -124,11 +124,11 @@ pub async fn login(
                 .optional()?;
             let user_id = user.as_ref().map(|(id, ..)| id.as_str());
             // One count per account, whether it is named by its e-mail or its phone; an
-            // unknown name is counted under itself.
-            let account_limit = Limit::login_account(
-                &throttle_settings,
-                user.as_ref().map_or(account.key(), |(id, ..)| id.as_str()),
-            );
+            // unknown name is counted under itself, apart.
+            let account_limit = match &user {
+                Some((id, ..)) => Limit::login_account(&throttle_settings, id),
+                None => Limit::login_unknown(&throttle_settings, account.key()),
+            };
             let locked =
                 throttle::attempt(conn, &throttle_settings, &[&account_limit, &ip_limits])?;
             if locked.is_some() {

@@ -22,11 +22,20 @@ pub struct Limit {
 }
 
 impl Limit {
-    /// Failed sign-ins of one account: keyed by its id (so its e-mail and its phone share
-    /// one count), or by the name given when no account has it.
-    pub fn login_account(settings: &ThrottleSettings, account: &str) -> Limit {
+    /// Failed sign-ins of one account: keyed by its id, so its e-mail and its phone share
+    /// one count.
+    pub fn login_account(settings: &ThrottleSettings, user_id: &str) -> Limit {
         Limit {
-            key: format!("login-account:{account}"),
+            key: format!("login-account:id:{user_id}"),
+            max_failures: settings.login_failures_per_account,
+        }
+    }
+
+    /// Failed sign-ins under a name no account has (its own key space: a name typed can
+    /// never be taken for an account's id).
+    pub fn login_unknown(settings: &ThrottleSettings, name: &str) -> Limit {
+        Limit {
+            key: format!("login-account:name:{name}"),
             max_failures: settings.login_failures_per_account,
         }
     }

@@ -157,7 +157,13 @@ pub async fn accept_invitation(
             if accepted != 1 {
                 return Err(ProblemCode::InvitationAlreadyAccepted.into());
             }
-            diesel::update(users::table.find(&invitation.user_id))
+            // Only an invited account, or one still active: a volunteer disabled while
+            // this ran is not brought back.
+            let activated = diesel::update(
+                users::table
+                    .find(&invitation.user_id)
+                    .filter(users::active.eq(true).or(users::password_hash.eq(""))),
+            )
                 .set((
                     users::password_hash.eq(&password_hash),
                     users::active.eq(true),
@@ -165,6 +171,9 @@ pub async fn accept_invitation(
                     users::updated_at.eq(at),
                 ))
                 .execute(conn)?;
+            if activated != 1 {
+                return Err(ProblemCode::InvalidInvitationToken.into());
+            }
             // A new link of an account already in use replaces its password, so every
             // earlier sign-in ends, as after a password reset.
             if !invitation.password_hash.is_empty() {

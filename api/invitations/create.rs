@@ -154,10 +154,15 @@ pub async fn create_invitation(
             let phone = request.phone.as_deref().and_then(normalize_phone);
             let language = request.language.unwrap_or_default();
             let area_id = placement.area.as_ref().map(|a| a.id.clone());
-            let existing =
-                existing_invited_account(conn, &caller, email.as_deref(), phone.as_deref())?;
+            let names = (email.as_deref(), phone.as_deref(), request.role);
+            let existing = existing_invited_account(conn, &caller, names)?;
+            let relink = matches!(existing, Some((_, Existing::Relink)));
             let (user_id, replaced) = match existing {
-                Some(user) => {
+                Some((user, Existing::Relink)) => {
+                    replace_open_invitations(conn, &user.id)?;
+                    (user.id, true)
+                }
+                Some((user, Existing::Invited)) => {
                     diesel::update(users::table.find(&user.id))
                         .set((
                             users::email.eq(&email),
@@ -170,14 +175,7 @@ pub async fn create_invitation(
                             users::updated_at.eq(now()),
                         ))
                         .execute(conn)?;
-                    diesel::update(
-                        invitations::table
-                            .filter(invitations::user_id.eq(&user.id))
-                            .filter(invitations::accepted_at.is_null())
-                            .filter(invitations::replaced_at.is_null()),
-                    )
-                    .set(invitations::replaced_at.eq(now()))
-                    .execute(conn)?;
+                    replace_open_invitations(conn, &user.id)?;
                     (user.id, true)
                 }
                 None => {
@@ -197,7 +195,9 @@ pub async fn create_invitation(
                     (id, false)
                 }
             };
-            replace_assignments(conn, &user_id, &placement.assignments)?;
+            if !relink {
+                replace_assignments(conn, &user_id, &placement.assignments)?;
+            }
             let token = tokens::new_opaque_token();
             let at = now();
             let lifetime = match email {
@@ -255,6 +255,18 @@ pub async fn create_invitation(
     Ok(HttpResponse::Created().json(invitation))
 }
 
+fn replace_open_invitations(conn: &mut DbConnection, user_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::user_id.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::replaced_at.is_null()),
+    )
+    .set(invitations::replaced_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}
+
 fn send_invitation_mail(
     conn: &mut DbConnection,
     settings: &crate::config::Settings,
@@ -299,15 +311,22 @@ fn qr_svg(link: &str) -> Result<String, ApiError> {
         .build())
 }
 
+/// What an invitation finds under its e-mail or phone.
+enum Existing {
+    /// Invited, never activated: inviting it again replaces its link and placement.
+    Invited,
+    /// An active volunteer without e-mail: a new sign-in link only, the account unchanged.
+    Relink,
+}
+
 /// An account with this e-mail or phone that was invited and never activated, in the
 /// caller's reach: inviting it again replaces its link. Any other existing account is
 /// `email-taken` or `phone-taken`.
 fn existing_invited_account(
     conn: &mut DbConnection,
     caller: &Caller,
-    email: Option<&str>,
-    phone: Option<&str>,
-) -> Result<Option<User>, ApiError> {
+    (email, phone, role): (Option<&str>, Option<&str>, Role),
+) -> Result<Option<(User, Existing)>, ApiError> {
     let by_email: Option<User> = match email {
         Some(email) => users::table
             .filter(users::email.eq(email))
@@ -336,12 +355,17 @@ fn existing_invited_account(
         && (caller.role == Role::Admin || user.role == Role::Volunteer.as_str());
     // A volunteer without e-mail who forgot the password gets a new one-time link from the
     // head: there is no reset mail to send (accepting it ends the old sign-ins).
+    // Only a volunteer's, never the caller's own, and only as a volunteer again: a link is
+    // no way to take over or re-place another kind of account.
     let relink = AccountStatus::of(&user) == AccountStatus::Active
         && user.email.is_none()
-        && email.is_none();
-    if (AccountStatus::of(&user) == AccountStatus::Invited || relink) && reachable {
-        Ok(Some(user))
-    } else {
-        Err(taken.into())
+        && email.is_none()
+        && user.role == Role::Volunteer.as_str()
+        && role == Role::Volunteer
+        && user.id != caller.user_id;
+    match AccountStatus::of(&user) {
+        AccountStatus::Invited if reachable => Ok(Some((user, Existing::Invited))),
+        AccountStatus::Active if relink && reachable => Ok(Some((user, Existing::Relink))),
+        _ => Err(taken.into()),
     }
 }

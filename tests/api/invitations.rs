@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use eid_adoption::auth::tokens::digest;
 use eid_adoption::schema::invitations;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, HEAD, NATIONAL_ADMIN, OFFICIAL, VOLUNTEER, WARD_ADMIN};
 use crate::smtp::SmtpServer;
@@ -689,4 +689,93 @@ async fn a_sign_in_link_made_before_the_volunteer_was_disabled_does_not_bring_th
         )
         .await;
     assert_eq!(refused.problem_code(), "invalid-invitation-token");
+}
+
+#[actix_web::test]
+async fn a_new_sign_in_link_is_only_for_a_volunteer_and_never_re_places_the_account() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(WARD_ADMIN).await;
+    let head = app.token_for(HEAD).await;
+    let join = |link: &Value| {
+        link.as_str()
+            .unwrap()
+            .split_once("#join=")
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    // A head known only by phone: an administrator's second link would take the account over.
+    let invited_head = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"phone": "0912 000 333", "name": "Trưởng khu phố 2", "role": "head", "area_id": world.n2}),
+        )
+        .await;
+    assert_eq!(invited_head.status, 201, "{}", invited_head.text);
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": join(&invited_head.body["link"]), "password": "mật khẩu của trưởng khu"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let again = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"phone": "0912 000 333", "name": "Ai đó", "role": "head", "area_id": world.n2}),
+        )
+        .await;
+    assert_eq!(again.problem_code(), "phone-taken");
+
+    // A volunteer's new link leaves her name and neighbourhoods as they are.
+    let invited = app
+        .post(
+            "/api/v1/invitations",
+            Some(&head),
+            &json!({"phone": "0912 000 444", "name": "Bà Lan", "role": "volunteer"}),
+        )
+        .await;
+    let accepted = app
+        .post(
+            "/api/v1/invitations/accept",
+            None,
+            &json!({"token": join(&invited.body["link"]), "password": "mật khẩu của bà Lan"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let relink = app
+        .post(
+            "/api/v1/invitations",
+            Some(&admin),
+            &json!({"phone": "0912 000 444", "name": "Tên khác", "role": "volunteer", "area_id": world.n2}),
+        )
+        .await;
+    assert_eq!(relink.status, 201, "{}", relink.text);
+    assert_eq!(relink.body["user"]["name"], "Bà Lan");
+    assert_eq!(
+        relink.body["user"]["assignments"][0]["id"],
+        world.n1.as_str()
+    );
+}
+
+#[actix_web::test]
+async fn failed_sign_ins_under_someones_account_id_do_not_lock_that_account() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    for _ in 0..6 {
+        let refused = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": world.volunteer, "password": "wrong password"}),
+            )
+            .await;
+        assert!(matches!(refused.status, 401 | 429), "{}", refused.text);
+    }
+    let signed_in = app.login(VOLUNTEER, crate::helpers::PASSWORD).await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.text);
 }

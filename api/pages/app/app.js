@@ -560,13 +560,16 @@ async function newDevice() {
   await transact(["meta", "queue"], async (tx) => {
     const queue = tx.objectStore("queue");
     const mutations = (await req(queue.getAll())).sort((a, b) => a.seq - b.seq);
+    const meta = tx.objectStore("meta");
+    // What was ever sent stays immutable under its new number too.
+    const sentThrough = (await req(meta.get("sent_through"))) || 0;
+    const stillSent = mutations.filter((m) => m.seq <= sentThrough).length;
     queue.clear();
     mutations.forEach((m, i) => queue.put(Object.assign(m, { seq: i + 1 })));
-    const meta = tx.objectStore("meta");
     meta.put(uuidv7(), "device_id");
     meta.put(mutations.length + 1, "next_seq");
     meta.put(null, "in_flight");
-    meta.put(0, "sent_through");
+    meta.put(stillSent, "sent_through");
   });
 }
 /** Builds and freezes the next batch from the queue's head: ≤ 200 mutations, ≤ 512 KiB,
@@ -609,6 +612,7 @@ async function pushAll() {
     const status = response.status;
     if (status === 200) {
       sync.serverFailures = 0;
+      sync.inProgressSince = 0;
       const answer = await response.json();
       await handlePushAnswer(batch, answer);
       await setMeta("last_push_at", nowInstant());
@@ -852,6 +856,7 @@ async function afterSignIn(pair, password, given) {
     meta.put(me, "user");
     if (login) meta.put(login, "login");
     meta.put(null, "revoked");
+    meta.put(0, "unlock_failures");
     meta.put({ salt, hash: lockHash }, "lock");
     if (!(await req(meta.get("device_id")))) { meta.put(uuidv7(), "device_id"); meta.put(1, "next_seq"); }
   });
@@ -915,6 +920,9 @@ async function unlock(form) {
     // Five wrong passwords in a row: the phone may be in someone else's hands (security.md).
     const failures = ((await getMeta("unlock_failures")) || 0) + 1;
     if (failures >= 5) {
+      access = null;
+      clearTimeout(sync.timer);
+      if (sync.running) await sync.running.catch(() => {});
       await wipe(STORES);
       ui.screen = "signin";
       await render();
@@ -1123,7 +1131,8 @@ ${button("new-visit", t("record_visit"), { cls: "primary", id: "record-visit" })
 }
 async function householdForm(view, me) {
   const editing = ui.editing ? view.households.get(ui.editing) : null;
-  const v = editing || ui.draft || {};
+  // "Enter again" brings back what was not saved, on top of the record as it is.
+  const v = Object.assign({}, editing, ui.draft);
   const areas = editing ? "" : `<fieldset class="choices"><legend>${esc(t("neighbourhood"))}</legend>${me.assignments.map((a) => `<label class="row"><input type="radio" name="area_id" value="${esc(a.id)}" ${a.id === (v.area_id || ui.area) ? "checked" : ""}>${esc(a.name)}</label>`).join("")}</fieldset>`;
   return `${button("go", t("back"), { arg: editing ? "household" : "home", cls: "text" })}
 <h1>${esc(t(editing ? "edit_household_title" : "add_household_title"))}</h1>
@@ -1175,7 +1184,7 @@ function choiceRow(name, options, selected) {
 async function residentForm(view) {
   const h = view.households.get(ui.household) || {};
   const editing = ui.editingResident ? view.residents.get(ui.editingResident) : null;
-  const v = editing || ui.draft || {};
+  const v = Object.assign({}, editing, ui.draft);
   const [by, bm, bd] = String(v.birth_date || "").split("-");
   const presence = editing ? `<label>${esc(t("residence"))}</label>${choiceRow("presence", [["present", "p_present"], ["moved_away", "p_moved_away"], ["deceased", "p_deceased"]], v.presence || "present")}
 <label for="presence_since">${esc(t("presence_since"))}</label><input type="date" id="presence_since" name="presence_since" value="${esc(v.presence_since || "")}" max="${today()}">` : "";
