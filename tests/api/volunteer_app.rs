@@ -213,8 +213,30 @@ async fn a_whole_morning_offline_syncs_every_record_once_and_moves_the_figures_b
             t.contains("Đỗ Văn Em") && !t.contains("Bích")
         })
         .await;
-    browser.type_into("#search", "").await;
+    browser
+        .execute(
+            "const s = document.querySelector('#search'); s.value = ''; \
+             s.dispatchEvent(new Event('input', {bubbles: true}));",
+            json!([]),
+        )
+        .await;
+    browser
+        .wait_for_text("#households", |t| t.contains("Bích"))
+        .await;
     wait_until(&browser, WAITING, json!("⟳ 13"), 10).await;
+    // The sync screen lists every waiting change.
+    click_then(&browser, "#sync-badge", "#queue").await;
+    wait_until(
+        &browser,
+        "return document.querySelectorAll('#queue .queued').length;",
+        json!(13),
+        5,
+    )
+    .await;
+    browser
+        .wait_for_text("#queue", |t| t.contains("Hộ mới Đỗ Văn Em"))
+        .await;
+    click_then(&browser, "#back", "#households").await;
 
     browser.set_offline(false).await;
     wait_until(&browser, WAITING, json!("⟳ 0"), 60).await;
@@ -251,6 +273,28 @@ async fn a_whole_morning_offline_syncs_every_record_once_and_moves_the_figures_b
         signature_before + 1
     );
 
+    // Five minutes without a touch lock the app: no name is on the screen until the
+    // password is given again.
+    browser
+        .execute(
+            "ui.lastActive = Date.now() - 6 * 60 * 1000; checkLock();",
+            json!([]),
+        )
+        .await;
+    browser.wait_for_element("#unlock", 5).await;
+    let locked = browser
+        .execute("return document.body.innerText;", json!([]))
+        .await;
+    assert!(
+        !locked.as_str().unwrap().contains("Nguyễn Văn Ánh"),
+        "{locked}"
+    );
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#unlock").await;
+    browser
+        .wait_for_text("#households", |t| t.contains("Nguyễn Văn Ánh"))
+        .await;
+
     // For a person to look at: the phone's width and a 200 % system font.
     browser.resize(360, 800).await;
     browser
@@ -267,6 +311,15 @@ async fn a_whole_morning_offline_syncs_every_record_once_and_moves_the_figures_b
     click_then(&browser, "#record-visit", "#outcome-helped").await;
     click_then(&browser, "#outcome-helped", "#save-visit").await;
     browser.screenshot("app-visit-360-200pct").await;
+    click_then(&browser, "[data-arg='household']", "#record-visit").await;
+    click_then(&browser, "#back", "#sync-badge").await;
+    click_then(&browser, "#sync-badge", "#results").await;
+    browser.screenshot("app-sync-360-200pct").await;
+    browser
+        .execute("ui.lastActive = 0; checkLock();", json!([]))
+        .await;
+    browser.wait_for_element("#unlock", 5).await;
+    browser.screenshot("app-lock-360-200pct").await;
 }
 
 /// Replaces the page's `fetch` with one that plays the named faults in order: `lose` (the

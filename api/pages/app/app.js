@@ -149,6 +149,19 @@ const TEXT = {
   void_also: ["Các trạng thái ghi trong lần thăm này cũng bị huỷ.", "The statuses recorded at this visit are voided too."],
   void_confirm: ["Huỷ lần thăm", "Void visit"],
   sync_now: ["Đồng bộ ngay", "Sync now"],
+  q_household: ["Hộ mới {name}", "New household {name}"],
+  q_resident: ["Người mới {name}", "New person {name}"],
+  q_visit: ["Lần thăm hộ {name} ({outcome})", "Visit to {name} ({outcome})"],
+  q_void: ["Huỷ lần thăm hộ {name}", "Void of a visit to {name}"],
+  q_update: ["Thay đổi của {name}", "Changes to {name}"],
+  forgot: ["Quên mật khẩu?", "Forgot password?"],
+  forgot_mail: ["Nếu email này có tài khoản, thư đặt lại mật khẩu đã được gửi tới đó.", "If this e-mail has an account, a reset e-mail is on its way."],
+  forgot_phone: ["Hãy nhờ trưởng khu phố tạo cho bạn một liên kết đăng nhập mới.", "Ask your neighbourhood head for a new sign-in link."],
+  devices: ["Thiết bị đã đăng nhập", "Signed-in devices"],
+  this_device: ["Máy này", "This phone"],
+  sign_out_device: ["Đăng xuất thiết bị này", "Sign this device out"],
+  devices_offline: ["Cần có mạng để xem các thiết bị", "You need a connection to see your devices"],
+  last_used: ["dùng lần cuối {d}", "last used {d}"],
   queue_n: ["Chờ gửi: {n}", "Waiting to send: {n}"],
   results: ["Kết quả gửi", "Results"],
   not_saved: ["Chưa lưu được", "Not saved"],
@@ -1019,7 +1032,7 @@ async function signinScreen(me, revoked) {
 <div class="row"><input id="password" name="password" type="password" autocomplete="current-password" required class="grow">${button("show-password", t("show"))}</div>
 <p id="form-error" class="error" role="alert"></p>
 <button class="primary" type="submit" id="signin">${esc(t("signin"))}</button>
-</form>${other}`;
+</form>${button("forgot", t("forgot"), { cls: "text", id: "forgot" })}${other}`;
 }
 function joinScreen() {
   return `<div class="spread"><h1>${esc(t("join_title"))}</h1>${langSwitch()}</div><p>${esc(t("join_intro"))}</p>
@@ -1325,13 +1338,37 @@ async function syncScreen(view) {
   return `${button("go", t("back"), { arg: "home", cls: "text", id: "back" })}<h1>${esc(t("sync_screen"))}</h1>
 <p id="queue-count">${esc(t("queue_n", { n: view.queue.length }))}</p><p id="sync-status" class="muted">${esc(sync.status)}</p>
 ${button("sync-now", t("sync_now"), { cls: "primary", id: "sync-now" })}
+<ul class="list" id="queue">${view.queue.slice().sort((a, b) => a.seq - b.seq).map((m) => `<li class="queued"><p class="pending">⟳ ${esc(queuedText(view, m))}</p></li>`).join("")}</ul>
 <h2>${esc(t("not_saved"))}</h2><ul class="list" id="not-saved">${notSaved.map((r) => `<li class="not-saved"><p>${esc(r.text)}${(r.lines || []).map((l) => `<br>${esc(l)}`).join("")}</p><div class="row">${button("dismiss", t("dismiss"), { arg: r.key })}${button("enter-again", t("enter_again"), { arg: r.key })}</div></li>`).join("")}</ul>
 <h2>${esc(t("results"))}</h2><ul class="list" id="results">${results.map(line).join("")}</ul>`;
+}
+/** The volunteer's sign-ins (list_my_sessions), or `null` without a connection. */
+async function loadDevices() {
+  try {
+    const response = await api("GET", "/api/v1/me/sessions");
+    return response.ok ? (await response.json()).items : null;
+  } catch (e) {
+    return null;
+  }
+}
+function devicesList() {
+  if (ui.devices === undefined) return button("devices", t("devices"), { id: "devices" });
+  if (ui.devices === null) return `<p class="muted">${esc(t("devices_offline"))}</p>${button("devices", t("devices"), { id: "devices" })}`;
+  return `<ul class="list" id="device-list">${ui.devices.map((d) => `<li><p>${esc(d.user_agent || "?")}<br><span class="muted">${esc(t("last_used", { d: `${showDayMonth(d.last_used_at)} ${showTime(d.last_used_at)}` }))}</span></p>${d.current ? `<p class="ok">✓ ${esc(t("this_device"))}</p>` : button("revoke-device", t("sign_out_device"), { arg: d.id, cls: "danger" })}</li>`).join("")}</ul>`;
+}
+/** A queued change in words: what it is and whose. */
+function queuedText(view, m) {
+  const name = nameOf(view, m);
+  if (m.entity === "visit" && m.op === "create") return t("q_visit", { name, outcome: t(`o_${m.data.outcome}`) });
+  if (m.entity === "visit") return t("q_void", { name });
+  if (m.op === "create") return t(m.entity === "household" ? "q_household" : "q_resident", { name });
+  return t("q_update", { name });
 }
 async function settingsScreen(view) {
   const confirm = ui.confirmSignOut ? `<div class="card" id="signout-warning"><p>${esc(t("signout_warn", { n: ui.confirmSignOut }))}</p>${button("sync-first", t("sync_first"), { cls: "primary" })}${button("signout-anyway", t("signout_anyway"), { cls: "danger", id: "signout-anyway" })}</div>` : "";
   return `${button("go", t("back"), { arg: "home", cls: "text", id: "back" })}<h1>${esc(t("settings"))}</h1>
 <p>${esc(t("language"))}: ${langSwitch()}</p>${confirm}
+<h2>${esc(t("devices"))}</h2>${devicesList()}
 ${button("signout", t("signout"), { cls: "primary danger", id: "signout" })}<p class="muted">${esc(t("version", { v: `${APP_VERSION} (${SHELL})` }))}</p>`;
 }
 
@@ -1349,7 +1386,7 @@ document.addEventListener("click", async (event) => {
   if (!target) return;
   const arg = target.dataset.arg;
   switch (target.dataset.action) {
-    case "go": ui.screen = arg; ui.outcome = null; ui.confirmSignOut = 0; break;
+    case "go": ui.screen = arg; ui.outcome = null; ui.confirmSignOut = 0; ui.devices = undefined; break;
     case "lang": lang = lang === "vi" ? "en" : "vi"; document.documentElement.lang = lang; await setMeta("lang", lang); break;
     case "show-password": { const p = document.getElementById("password"); p.type = p.type === "password" ? "text" : "password"; return; }
     case "filter": ui.filter = arg; break;
@@ -1387,6 +1424,22 @@ document.addEventListener("click", async (event) => {
     case "signout": await signOut(false); return;
     case "signout-anyway": await signOut(true); return;
     case "sync-first": ui.confirmSignOut = 0; await requestSync(true); await signOut(false); return;
+    case "forgot": {
+      // E-mail accounts get a reset mail (always 202); phone accounts a new link from the head.
+      const login = (document.getElementById("login") || {}).value || "";
+      if (!login.includes("@")) return showFormError(t("forgot_phone"));
+      try {
+        await fetch("/api/v1/auth/password-reset", { method: "POST", headers: baseHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ email: login.trim() }) });
+        return showFormError(t("forgot_mail"));
+      } catch (_) {
+        return showFormError(t("need_signal"));
+      }
+    }
+    case "devices": ui.devices = await loadDevices(); break;
+    case "revoke-device":
+      try { await api("DELETE", `/api/v1/me/sessions/${arg}`); } catch (_) { /* shown as offline below */ }
+      ui.devices = await loadDevices();
+      break;
     case "leave-join": ui.joinToken = null; history.replaceState(null, "", "/app/"); ui.screen = "signin"; break;
     case "other": ui.confirmOther = true; break;
     case "other-cancel": ui.confirmOther = false; break;
