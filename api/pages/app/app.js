@@ -431,6 +431,15 @@ async function localView() {
     view.waiting.add(m.entity === "household" ? m.id : m.data.household_id || (view.residents.get(m.id) || view.visits.get(m.id) || {}).household_id);
   }
   for (const n of notSaved) if (n.household_id) view.notSaved.add(n.household_id);
+  // Indexes, so that a list of 600 households does not scan every event per person.
+  const group = (records, key, keep) => {
+    const map = new Map();
+    for (const r of records) if (!keep || keep(r)) { const k = r[key]; if (!map.has(k)) map.set(k, []); map.get(k).push(r); }
+    return map;
+  };
+  view.residentsOf = group(view.residents.values(), "household_id");
+  view.visitsOf = group(view.visits.values(), "household_id");
+  view.localEventsOf = group(view.events.values(), "resident_id", (e) => e.pending || e.provisional);
   return view;
 }
 const EID_RANK = { none: 0, level2_pending: 1, level1: 2, level2: 3 };
@@ -440,9 +449,8 @@ function statusOf(view, resident) {
   let signature = resident.signature || "none";
   let expires = resident.signature_expires_on || null;
   let latest = "";
-  for (const e of view.events.values()) {
-    // Queued events, and pushed ones until the pull brings the server's figures.
-    if (!(e.pending || e.provisional) || e.resident_id !== resident.id) continue;
+  // Queued events, and pushed ones until the pull brings the server's figures.
+  for (const e of view.localEventsOf.get(resident.id) || []) {
     const visit = view.visits.get(e.visit_id);
     if (visit && visit.voided_at) continue;
     if (e.kind === "eid" && EID_RANK[e.value] > EID_RANK[eid]) eid = e.value;
@@ -456,12 +464,12 @@ function isAdult(resident) {
   return age !== null && age >= 18 && (resident.presence || "present") === "present" && !resident.erased;
 }
 function householdSummary(view, household) {
-  const residents = [...view.residents.values()].filter((r) => r.household_id === household.id);
+  const residents = (view.residentsOf.get(household.id) || []).slice();
   const adults = residents.filter(isAdult);
   const noEid = adults.filter((r) => { const s = statusOf(view, r).eid; return s === "none" || s === "level2_pending"; }).length;
   const soon = addDays(today(), 60);
   const expiring = adults.filter((r) => { const s = statusOf(view, r); return s.signature === "digital" && s.expires && s.expires <= soon; }).length;
-  const visits = [...view.visits.values()].filter((v) => v.household_id === household.id && !v.voided_at);
+  const visits = (view.visitsOf.get(household.id) || []).filter((v) => !v.voided_at);
   const lastVisit = visits.map((v) => v.visited_at).sort().pop() || null;
   return { residents, adults, noEid, expiring, lastVisit };
 }
