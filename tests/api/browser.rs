@@ -202,12 +202,19 @@ impl Browser {
     /// Cuts the page off the network or gives it back, as DevTools' network emulation does
     /// (`navigator.onLine` and the `online`/`offline` events follow).
     pub async fn set_offline(&self, offline: bool) {
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+    }
+
+    /// Runs a DevTools protocol command on the page (network and time-zone emulation).
+    pub async fn cdp(&self, command: &str, params: Value) {
         self.call(
             "POST",
             &self.session_path("/goog/cdp/execute"),
-            Some(json!({"cmd": "Network.emulateNetworkConditions", "params": {
-                "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1
-            }})),
+            Some(json!({"cmd": command, "params": params})),
         )
         .await;
     }

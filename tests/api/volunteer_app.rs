@@ -732,3 +732,53 @@ async fn a_volunteer_marks_a_person_moved_away_and_the_server_records_it_with_it
     assert_eq!(stored.body["presence"], "moved_away", "{}", stored.text);
     assert_eq!(stored.body["presence_since"], "2026-11-01");
 }
+
+#[actix_web::test]
+async fn today_on_the_phone_is_the_day_in_vietnam_whatever_the_phones_time_zone() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.seed_world();
+    browser.open(&app.url("/app/")).await;
+    browser.wait_for_element("#login", 10).await;
+    // A phone whose own calendar is on another day than Vietnam's right now: 11 hours behind
+    // UTC before 17:00 in Hà Nội, 14 hours ahead after.
+    use chrono::Timelike;
+    let hanoi_hour = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .hour();
+    let zone = if hanoi_hour < 17 {
+        "Pacific/Pago_Pago"
+    } else {
+        "Pacific/Kiritimati"
+    };
+    browser
+        .cdp("Emulation.setTimezoneOverride", json!({"timezoneId": zone}))
+        .await;
+    let vietnam = || {
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+            .date_naive()
+            .to_string()
+    };
+    let before = vietnam();
+    let seen = browser
+        .execute(
+            "return [today(), Intl.DateTimeFormat().resolvedOptions().timeZone, \
+             new Date().toLocaleDateString('en-CA')];",
+            json!([]),
+        )
+        .await;
+    let after = vietnam();
+    assert_eq!(seen[1], zone);
+    assert_ne!(
+        seen[2],
+        before.as_str(),
+        "the emulated zone is on another day"
+    );
+    assert!(
+        seen[0] == before.as_str() || seen[0] == after.as_str(),
+        "{seen} vs {before}"
+    );
+}
