@@ -1508,7 +1508,8 @@ async function start() {
   // Vietnamese unless the volunteer chose English.
   lang = (await getMeta("lang")) || "vi";
   document.documentElement.lang = lang;
-  try { problemTitles = await (await fetch("/app/problems.json")).json(); } catch (_) { problemTitles = {}; }
+  // Not awaited: the first screen never waits for the network (the worker serves it offline).
+  fetch("/app/problems.json").then((r) => r.json()).then((titles) => { problemTitles = titles; }, () => {});
   const joined = /#join=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (joined) ui.joinToken = joined[1];
   if ("serviceWorker" in navigator && window.isSecureContext) {
