@@ -176,14 +176,10 @@ async fn serve(
             state.settings.demo_password.as_ref(),
         )?);
     }
-    let public = settings_public_url(&state);
+    let public = state.settings.mail.link("");
     tracing::info!(%address, "listening; volunteers' app at {public}/app/, API docs at {public}/docs");
     startup::run(state, listener)?.await?;
     Ok(())
-}
-
-fn settings_public_url(state: &AppState) -> String {
-    state.settings.mail.link("")
 }
 
 fn report_demo(outcome: DemoOutcome) {

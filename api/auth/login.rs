@@ -31,7 +31,7 @@ impl Account {
     /// The throttle's key for this account: a phone number and an e-mail never collide.
     fn key(&self) -> &str {
         match self {
-            Account::Email(email) | Account::Phone(email) => email,
+            Account::Email(name) | Account::Phone(name) => name,
         }
     }
 }

@@ -9,6 +9,23 @@ use crate::browser::Browser;
 use crate::helpers::{TestApp, World, HEAD, PASSWORD, VOLUNTEER};
 use crate::households::{add_household, add_resident};
 
+/// The seeded world, the head's token and one household (Nguyễn Văn Ánh, Số 1 đường Lê Lợi)
+/// in the volunteer's neighbourhood.
+async fn a_neighbourhood_with_one_household() -> (TestApp, World, String, String) {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let household = add_household(
+        &app,
+        &head,
+        &world.n1,
+        "Số 1 đường Lê Lợi",
+        "Nguyễn Văn Ánh",
+    )
+    .await;
+    (app, world, head, household)
+}
+
 /// Signs the volunteer in and waits for the download to end on the household list.
 async fn sign_in(browser: &Browser, app: &TestApp, login: &str) {
     browser.open(&app.url("/app/")).await;
@@ -146,17 +163,7 @@ async fn a_whole_morning_offline_syncs_every_record_once_and_moves_the_figures_b
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let world = app.seed_world();
-    let head = app.token_for(HEAD).await;
-    let known = add_household(
-        &app,
-        &head,
-        &world.n1,
-        "Số 1 đường Lê Lợi",
-        "Nguyễn Văn Ánh",
-    )
-    .await;
+    let (app, world, head, known) = a_neighbourhood_with_one_household().await;
     add_resident(
         &app,
         &head,
@@ -378,17 +385,7 @@ async fn a_lost_answer_a_503_an_expired_token_and_a_410_during_sync_lose_and_dup
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let world = app.seed_world();
-    let head = app.token_for(HEAD).await;
-    add_household(
-        &app,
-        &head,
-        &world.n1,
-        "Số 1 đường Lê Lợi",
-        "Nguyễn Văn Ánh",
-    )
-    .await;
+    let (app, world, head, _household) = a_neighbourhood_with_one_household().await;
     sign_in(&browser, &app, VOLUNTEER).await;
     wait_until(&browser, WAITING, json!("⟳ 0"), 20).await;
     let expired = expired_token(&app).await;
@@ -515,17 +512,7 @@ async fn a_volunteer_without_e_mail_joins_from_a_one_time_link_and_a_used_or_exp
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let world = app.seed_world();
-    let head = app.token_for(HEAD).await;
-    add_household(
-        &app,
-        &head,
-        &world.n1,
-        "Số 1 đường Lê Lợi",
-        "Nguyễn Văn Ánh",
-    )
-    .await;
+    let (app, _world, head, _household) = a_neighbourhood_with_one_household().await;
     let invited = app
         .post(
             "/api/v1/invitations",
@@ -617,17 +604,7 @@ async fn a_revoked_phone_loses_the_peoples_data_at_once_and_sends_its_queue_when
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let world = app.seed_world();
-    let head = app.token_for(HEAD).await;
-    let household = add_household(
-        &app,
-        &head,
-        &world.n1,
-        "Số 1 đường Lê Lợi",
-        "Nguyễn Văn Ánh",
-    )
-    .await;
+    let (app, world, head, household) = a_neighbourhood_with_one_household().await;
     sign_in(&browser, &app, VOLUNTEER).await;
     wait_until(&browser, WAITING, json!("⟳ 0"), 20).await;
 
@@ -681,17 +658,7 @@ async fn a_volunteer_marks_a_person_moved_away_and_the_server_records_it_with_it
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let world = app.seed_world();
-    let head = app.token_for(HEAD).await;
-    let household = add_household(
-        &app,
-        &head,
-        &world.n1,
-        "Số 1 đường Lê Lợi",
-        "Nguyễn Văn Ánh",
-    )
-    .await;
+    let (app, _world, head, household) = a_neighbourhood_with_one_household().await;
     let resident = add_resident(
         &app,
         &head,
