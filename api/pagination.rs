@@ -44,16 +44,19 @@ fn decode(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "/cursor",
-                "invalid-cursor",
-                Text::new(
-                    "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu",
-                    "Invalid pagination cursor; start again from the first page",
-                ),
-            )
-        })
+        .ok_or_else(invalid_cursor)
+}
+
+/// A cursor that does not decode to a key this list made.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::invalid_field(
+        "/cursor",
+        "invalid-cursor",
+        Text::new(
+            "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu",
+            "Invalid pagination cursor; start again from the first page",
+        ),
+    )
 }
 
 /// Given `limit + 1` rows, keeps `limit` and returns the cursor of the next page if there is one.

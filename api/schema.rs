@@ -319,6 +319,10 @@ diesel::table! {
         app_version -> Nullable<Text>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        last_push_at -> Nullable<Timestamp>,
+        last_pull_at -> Nullable<Timestamp>,
+        queued_items -> Nullable<Integer>,
+        queued_reported_at -> Nullable<Timestamp>,
     }
 }
 

@@ -57,6 +57,7 @@ pub enum Action {
     ConflictResolved,
     SyncDownloaded,
     DuplicateListRead,
+    ActivationListExported,
 }
 
 impl Action {
@@ -103,6 +104,7 @@ impl Action {
         Action::ConflictResolved,
         Action::SyncDownloaded,
         Action::DuplicateListRead,
+        Action::ActivationListExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +151,7 @@ impl Action {
             Action::ConflictResolved => "conflict.resolved",
             Action::SyncDownloaded => "sync.downloaded",
             Action::DuplicateListRead => "duplicate.list_read",
+            Action::ActivationListExported => "activation_list.exported",
         }
     }
 

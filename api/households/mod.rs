@@ -3,6 +3,7 @@
 //! administrators work on the households in their scope, volunteers on those of the
 //! neighbourhoods they are assigned to; officials never see households (they hold names).
 
+pub mod activation;
 pub mod create;
 pub mod delete;
 pub mod export;

@@ -35,6 +35,16 @@ pub enum SignatureFilter {
     Expired,
 }
 
+/// The order of the list: `created` (default, creation order) or `name` (by the name
+/// without diacritics, then creation order).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentSort {
+    #[default]
+    Created,
+    Name,
+}
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +71,8 @@ pub struct ResidentListQuery {
     pub not_visited_since: Option<NaiveDate>,
     /// Only residents of households with this broadband status.
     pub broadband: Option<Broadband>,
-    /// `next_cursor` of the previous page.
+    pub sort: Option<ResidentSort>,
+    /// `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
     #[validate(range(min = 1, max = 500))]
@@ -112,10 +123,14 @@ pub async fn list_residents(
                 .inner_join(households::table)
                 .filter(residents::deleted_at.is_null())
                 .filter(households::deleted_at.is_null())
-                .select(Resident::as_select())
-                .order(residents::id.asc())
+                .select((Resident::as_select(), residents::search_text))
                 .limit(limit + 1)
                 .into_boxed();
+            let sort = query.sort.unwrap_or_default();
+            select = match sort {
+                ResidentSort::Created => select.order(residents::id.asc()),
+                ResidentSort::Name => select.order((residents::search_text.asc(), residents::id.asc())),
+            };
             select = filter_by_record_scope!(select, &scope);
             if let Some(area_id) = query.area_id {
                 let area = find_in_scope(conn, &caller.scope, &area_id.to_string())?;
@@ -180,11 +195,34 @@ pub async fn list_residents(
             if let Some(broadband) = query.broadband {
                 select = select.filter(households::broadband.eq(broadband.as_str()));
             }
-            if let Some(after) = after.clone() {
-                select = select.filter(residents::id.gt(after));
+            match (sort, after.clone()) {
+                (_, None) => {}
+                (ResidentSort::Created, Some(after)) => {
+                    select = select.filter(residents::id.gt(after));
+                }
+                (ResidentSort::Name, Some(after)) => {
+                    // The key of a name-sorted page is "folded name NUL id".
+                    let (name, id) = after.split_once('\0').ok_or_else(pagination::invalid_cursor)?;
+                    select = select.filter(
+                        residents::search_text.gt(name.to_owned()).or(residents::search_text
+                            .eq(name.to_owned())
+                            .and(residents::id.gt(id.to_owned()))),
+                    );
+                }
             }
-            let rows: Vec<Resident> = select.load(conn)?;
-            let (rows, next_cursor) = pagination::finish(rows, limit, |r| &r.id);
+            let keyed: Vec<(Resident, String)> = select
+                .load::<(Resident, String)>(conn)?
+                .into_iter()
+                .map(|(r, name)| {
+                    let key = match sort {
+                        ResidentSort::Created => r.id.clone(),
+                        ResidentSort::Name => format!("{name}\0{}", r.id),
+                    };
+                    (r, key)
+                })
+                .collect();
+            let (keyed, next_cursor) = pagination::finish(keyed, limit, |(_, key)| key);
+            let rows: Vec<Resident> = keyed.into_iter().map(|(r, _)| r).collect();
             audit::record(
                 conn,
                 &caller.actor(&client),

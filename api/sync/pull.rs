@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::feed;
 use super::AppVersion;
+use super::{device, feed};
 use crate::areas::parse_uuid;
 use crate::auth::{Caller, Role};
 use crate::db::{now, DbConnection};
@@ -43,6 +43,13 @@ pub struct PullQuery {
     #[validate(range(min = 1, max = 2000))]
     #[param(minimum = 1, maximum = 2000)]
     pub limit: Option<i64>,
+    /// The phone's device id. When given, the pull is recorded on the device (its head sees
+    /// when each phone last pulled); a device of another user is refused.
+    pub device_id: Option<uuid::Uuid>,
+    /// How many changes are still waiting on the phone, for its head's sync health view.
+    #[validate(range(min = 0, max = 1000000))]
+    #[param(minimum = 0, maximum = 1000000)]
+    pub queued: Option<i32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -160,7 +167,7 @@ enum Item {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of changes (gzip when `Accept-Encoding: gzip`)", body = PullResponse),
-        (status = 403, description = "Officials do not sync (`forbidden`)",
+        (status = 403, description = "Officials do not sync (`forbidden`), or `device_id` belongs to another user (`device-not-yours`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 410, description = "The cursor is older than the kept removals: download everything again, keeping unsent changes (`cursor-expired`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -175,11 +182,12 @@ pub async fn sync_pull(
     state: web::Data<AppState>,
     caller: Caller,
     client: crate::auth::sessions::ClientInfo,
-    _version: AppVersion,
+    version: AppVersion,
     query: ApiQuery<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Volunteer, Role::Head, Role::Admin])?;
     let query = query.0;
+    let reporting = query.device_id.map(|id| (id.to_string(), query.queued));
     let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
     let full_download = cursor.is_none();
     let auditor = caller.clone();
@@ -208,7 +216,7 @@ pub async fn sync_pull(
             })
         })
         .await?;
-    if full_download {
+    if full_download || reporting.is_some() {
         // A download of everything (a new phone, or after 410) hands a whole
         // neighbourhood's people to one device: on the record, like a list read.
         let households = response.households.upserted.len();
@@ -217,6 +225,12 @@ pub async fn sync_pull(
         state
             .db
             .write(move |conn| {
+                if let Some((device_id, queued)) = &reporting {
+                    record_pull(conn, device_id, &auditor.user_id, &version.0, *queued)?;
+                }
+                if !full_download {
+                    return Ok(());
+                }
                 crate::audit::record(
                     conn,
                     &auditor.actor(&client),
@@ -234,6 +248,30 @@ pub async fn sync_pull(
             .await?;
     }
     Ok(HttpResponse::Ok().json(response))
+}
+
+/// Stamps the device's last pull and what it said was still waiting on it.
+fn record_pull(
+    conn: &mut DbConnection,
+    device_id: &str,
+    user_id: &str,
+    app_version: &str,
+    queued: Option<i32>,
+) -> Result<(), ApiError> {
+    device::claim(conn, device_id, user_id, app_version)?;
+    let at = now();
+    diesel::update(crate::schema::devices::table.find(device_id))
+        .set(crate::schema::devices::last_pull_at.eq(at))
+        .execute(conn)?;
+    if let Some(queued) = queued {
+        diesel::update(crate::schema::devices::table.find(device_id))
+            .set((
+                crate::schema::devices::queued_items.eq(queued),
+                crate::schema::devices::queued_reported_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn pull(

@@ -319,7 +319,10 @@ fn push(
         results.push(result);
     }
     diesel::update(devices::table.find(&context.device_id))
-        .set(devices::last_seq.eq(last_seq))
+        .set((
+            devices::last_seq.eq(last_seq),
+            devices::last_push_at.eq(crate::db::now()),
+        ))
         .execute(conn)?;
     Ok(PushResponse {
         device_id: request.device_id,

@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use validator::Validate;
 
-use super::area_ids_in;
+use super::{filter_managed_volunteers, managed_volunteer_filter};
 use crate::auth::{Caller, Role};
 use crate::pagination::{self, PageParams};
 use crate::problem::{ApiError, ApiQuery};
-use crate::schema::{users, volunteer_assignments};
+use crate::schema::users;
 use crate::state::AppState;
 use crate::users::{user_response, User, UserList};
 
@@ -62,16 +62,8 @@ pub async fn list_volunteers(
                 .order(users::id.asc())
                 .limit(limit + 1)
                 .into_boxed();
-            if !caller.scope.is_national() {
-                let in_scope = area_ids_in(conn, &caller.scope)?;
-                let assigned_here = volunteer_assignments::table
-                    .filter(volunteer_assignments::area_id.eq_any(in_scope.clone()))
-                    .select(volunteer_assignments::user_id);
-                select = select.filter(
-                    users::area_id
-                        .eq_any(in_scope)
-                        .or(users::id.eq_any(assigned_here)),
-                );
+            if let Some(areas) = managed_volunteer_filter(conn, &caller.scope)? {
+                select = filter_managed_volunteers!(select, areas);
             }
             if let Some(active) = query.active {
                 select = select.filter(users::active.eq(active));

@@ -3,6 +3,7 @@
 //! every volunteer in their scope. A head sees a volunteer scoped to their neighbourhood or
 //! assigned to it.
 
+pub mod activity;
 pub mod assignments;
 pub mod disable;
 pub mod list;
@@ -22,6 +23,34 @@ fn area_ids_in(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<String>, Ap
         .select(areas::id)
         .load(conn)?)
 }
+
+/// The areas whose volunteers the caller manages, or `None` for a national scope (all).
+fn managed_volunteer_filter(
+    conn: &mut DbConnection,
+    scope: &Scope,
+) -> Result<Option<Vec<String>>, ApiError> {
+    if scope.is_national() {
+        Ok(None)
+    } else {
+        area_ids_in(conn, scope).map(Some)
+    }
+}
+
+/// Keeps the volunteers scoped to, or assigned in, one of the areas (boxed `users` query).
+macro_rules! filter_managed_volunteers {
+    ($select:expr, $areas:expr) => {{
+        let areas: Vec<String> = $areas;
+        let assigned_here = $crate::schema::volunteer_assignments::table
+            .filter($crate::schema::volunteer_assignments::area_id.eq_any(areas.clone()))
+            .select($crate::schema::volunteer_assignments::user_id);
+        $select.filter(
+            $crate::schema::users::area_id
+                .eq_any(areas)
+                .or($crate::schema::users::id.eq_any(assigned_here)),
+        )
+    }};
+}
+use filter_managed_volunteers;
 
 /// A user the caller may manage as a volunteer (and whose sign-ins they may revoke):
 /// administrators reach every account in scope, heads the volunteers of their

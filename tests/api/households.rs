@@ -339,3 +339,146 @@ async fn of_concurrent_creates_with_one_register_code_one_wins_and_the_others_ge
         "never a 5xx"
     );
 }
+
+#[actix_web::test]
+async fn the_activation_day_list_names_the_adults_still_missing_an_eid_or_a_signature_by_household_and_is_audited(
+) {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let first = add_household(&app, &head, &world.n1, "Số 1 Lê Lợi", "Trần Thị Bình").await;
+    let done = add_household(&app, &head, &world.n1, "Số 2 Lê Lợi", "Lê Văn Cường").await;
+    let person = |name: &str, born: &str| json!({"full_name": name, "birth_date": born, "sex": "female", "relation_to_head": "other"});
+    let without_eid = add_resident(&app, &head, &first, person("Trần Thị Bình", "1970")).await;
+    let child = add_resident(&app, &head, &first, person("Trần Bé", "2020")).await;
+    let complete = add_resident(&app, &head, &done, person("Lê Văn Cường", "1965")).await;
+    let expired = add_resident(&app, &head, &done, person("Lê Thị Dung", "1990")).await;
+    let events =
+        |household: &str, events: Value| json!({"household_id": household, "events": events});
+    for body in [
+        events(
+            &first,
+            json!([
+                {"kind": "signature", "resident_id": without_eid, "value": "electronic", "effective_on": "2025-01-01"}
+            ]),
+        ),
+        events(
+            &done,
+            json!([
+                {"kind": "eid", "resident_id": complete, "value": "level2", "effective_on": "2025-01-01"},
+                {"kind": "signature", "resident_id": complete, "value": "electronic", "effective_on": "2025-01-01"},
+                {"kind": "eid", "resident_id": expired, "value": "level2", "effective_on": "2024-01-01"},
+                {"kind": "signature", "resident_id": expired, "value": "digital", "effective_on": "2024-01-01",
+                 "issued_on": "2024-01-01", "expires_on": "2025-01-01"}
+            ]),
+        ),
+    ] {
+        let recorded = app.post("/api/v1/status-events", Some(&head), &body).await;
+        assert_eq!(recorded.status, 201, "{}", recorded.text);
+    }
+
+    let list = app
+        .get("/api/v1/households/activation-list", Some(&head))
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(
+        list.body["people"], 2,
+        "the child and the complete adult are not called"
+    );
+    let households = list.body["households"].as_array().unwrap();
+    assert_eq!(households.len(), 2);
+    let person_of = |h: &Value| h["people"][0].clone();
+    let bình = person_of(&households[0]);
+    assert_eq!(bình["resident_id"], without_eid.as_str());
+    assert_eq!(
+        (bình["needs_eid"].clone(), bình["needs_signature"].clone()),
+        (json!(true), json!(false))
+    );
+    let dung = person_of(&households[1]);
+    assert_eq!(dung["resident_id"], expired.as_str());
+    assert_eq!(
+        (dung["needs_eid"].clone(), dung["needs_signature"].clone()),
+        (json!(false), json!(true))
+    );
+    assert!(!list.text.contains(&child) && !list.text.contains(&complete));
+
+    let xlsx = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/households/activation-list?format=xlsx"))
+                .bearer_auth(&head),
+        )
+        .await;
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(
+        xlsx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    let audited: Vec<String> = app.with_db(|conn| {
+        use diesel::prelude::*;
+        eid_adoption::schema::audit_log::table
+            .filter(eid_adoption::schema::audit_log::action.eq("activation_list.exported"))
+            .select(eid_adoption::schema::audit_log::changes)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(audited.len(), 2, "both the JSON and the XLSX are exports");
+    assert!(audited[1].contains("\"xlsx\"") && audited[1].contains("\"people\":2"));
+
+    for who in [VOLUNTEER, OFFICIAL] {
+        let token = app.token_for(who).await;
+        let refused = app
+            .get("/api/v1/households/activation-list", Some(&token))
+            .await;
+        assert_eq!(refused.status, 403, "{who}");
+    }
+    let elsewhere = app
+        .get(
+            &format!("/api/v1/households/activation-list?area_id={}", world.n3),
+            Some(&head),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 404);
+}
+
+#[actix_web::test]
+async fn people_sorted_by_name_page_through_every_one_once_in_order_without_diacritics() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let home = add_household(&app, &head, &world.n1, "Số 9", "Đỗ Văn An").await;
+    let names = ["Đỗ Văn An", "Bùi Thị Én", "Ánh Dương", "Đặng Hà", "Cao Lan"];
+    for name in names {
+        add_resident(
+            &app,
+            &head,
+            &home,
+            json!({"full_name": name, "birth_date": "1980", "sex": "male", "relation_to_head": "other"}),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/residents?sort=name&limit=2".to_owned();
+    loop {
+        let page = app.get(&path, Some(&head)).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        for item in page.body["items"].as_array().unwrap() {
+            seen.push(item["full_name"].as_str().unwrap().to_owned());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/residents?sort=name&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["Ánh Dương", "Bùi Thị Én", "Cao Lan", "Đặng Hà", "Đỗ Văn An"]
+    );
+    let bad = app
+        .get(
+            "/api/v1/residents?sort=name&cursor=bm8tc2VwYXJhdG9y",
+            Some(&head),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+}

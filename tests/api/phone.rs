@@ -135,7 +135,7 @@ impl<'a> Phone<'a> {
         )
     }
 
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.app
             .client
             .request(method, format!("{}{path}", self.base))

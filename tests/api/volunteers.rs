@@ -163,3 +163,108 @@ async fn officials_and_volunteers_do_not_manage_volunteers() {
     }
     assert_eq!(app.get("/api/v1/volunteers", None).await.status, 401);
 }
+
+/// A second volunteer of the head's neighbourhood, who never synced.
+fn idle_volunteer(app: &TestApp, area: &str) -> String {
+    app.with_db(|conn| {
+        let hash: String = eid_adoption::schema::users::table
+            .select(eid_adoption::schema::users::password_hash)
+            .first(conn)
+            .unwrap();
+        let id = insert_account(
+            conn,
+            NewAccount {
+                email: Some("idle@test.local"),
+                phone: None,
+                name: "Chưa đồng bộ",
+                role: Role::Volunteer,
+                area_id: Some(area),
+                password_hash: &hash,
+                language: Lang::Vi,
+                active: true,
+            },
+        )
+        .unwrap();
+        id
+    })
+}
+
+#[actix_web::test]
+async fn a_head_sees_each_volunteers_phones_worst_first_with_the_never_synced_flagged_inactive() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let idle = idle_volunteer(&app, &world.n1);
+    far_volunteer(&app, &world.n3);
+    let mut phone = crate::phone::Phone::sign_in(&app, VOLUNTEER).await;
+    let household = phone.create(
+        "household",
+        crate::sync::household_data(&world, "Số 3 Trần Phú"),
+    );
+    phone.visit(&household, "helped", vec![]);
+    phone.create(
+        "household",
+        json!({"area_id": world.n1, "head_name": "Không địa chỉ"}),
+    );
+    let pushed = phone.push().await;
+    assert_eq!(pushed[0].status, 200, "{}", pushed[0].text);
+    // The pull that follows says three changes are still waiting on the phone.
+    let path = format!("/api/v1/sync/pull?device_id={}&queued=3", phone.device_id);
+    let pulled = app.send(phone.request(reqwest::Method::GET, &path)).await;
+    assert_eq!(pulled.status, 200, "{}", pulled.text);
+
+    let head = app.token_for(HEAD).await;
+    let report = app.get("/api/v1/volunteers/activity", Some(&head)).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(
+        report.body["total"], 2,
+        "the far volunteer is not the head's"
+    );
+    assert_eq!(report.body["inactive_days"], 7);
+    let items = report.body["items"].as_array().unwrap();
+    assert_eq!(items[0]["volunteer"]["id"], idle.as_str());
+    assert_eq!(items[0]["inactive"], true);
+    assert_eq!(items[0]["last_sync_at"], serde_json::Value::Null);
+    assert_eq!(items[0]["devices"], json!([]));
+    let busy = &items[1];
+    assert_eq!(busy["volunteer"]["id"], world.volunteer.as_str());
+    assert_eq!(busy["inactive"], false);
+    assert_eq!(busy["records_this_week"], 2);
+    assert_eq!(busy["rejected_this_week"], 1);
+    assert_eq!(busy["queued_items"], 3);
+    let device = &busy["devices"][0];
+    assert_eq!(device["device_id"], phone.device_id.as_str());
+    assert_eq!(device["app_version"], crate::phone::APP_VERSION);
+    assert!(device["last_push_at"].is_string());
+    assert!(device["last_pull_at"].is_string());
+    assert!(device["queued_reported_at"].is_string());
+
+    // Another user naming this phone on a pull is refused; the phone's record is untouched.
+    let other = app
+        .send(
+            app.client
+                .get(app.url(&path))
+                .bearer_auth(&head)
+                .header("X-App-Version", crate::phone::APP_VERSION),
+        )
+        .await;
+    assert_eq!(other.status, 403);
+    assert_eq!(other.problem_code(), "device-not-yours");
+
+    for (who, status) in [(VOLUNTEER, 403), (OFFICIAL, 403)] {
+        let token = app.token_for(who).await;
+        let refused = app.get("/api/v1/volunteers/activity", Some(&token)).await;
+        assert_eq!(refused.status, status, "{who}");
+    }
+    let bad = app
+        .get("/api/v1/volunteers/activity?inactive_days=0", Some(&head))
+        .await;
+    assert_eq!(bad.status, 422);
+    let admin = app
+        .get(
+            "/api/v1/volunteers/activity?limit=1",
+            Some(&app.token_for(NATIONAL_ADMIN).await),
+        )
+        .await;
+    assert_eq!(admin.body["total"], 3);
+    assert_eq!(admin.body["items"].as_array().unwrap().len(), 1);
+}
