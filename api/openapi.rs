@@ -33,6 +33,7 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         crate::adoption::children::Order,
         crate::adoption::children::RankBy,
         crate::residents::list::SignatureFilter,
+        crate::households::activation::ActivationFormat,
         crate::residents::list::ResidentSort,
     )),
     modifiers(&BearerAuth),
