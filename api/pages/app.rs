@@ -15,6 +15,7 @@ use crate::problem::ProblemCode;
 
 const INDEX: &str = include_str!("app/index.html");
 const SCRIPT: &str = include_str!("app/app.js");
+const CONSOLE: &str = include_str!("app/head.js");
 const STYLE: &str = include_str!("app/app.css");
 const WORKER: &str = include_str!("app/sw.js");
 const MANIFEST: &str = include_str!("app/manifest.webmanifest");
@@ -30,7 +31,7 @@ fn shell_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
         let mut hash = Sha256::new();
-        for file in [INDEX, SCRIPT, STYLE, WORKER, MANIFEST, ICON] {
+        for file in [INDEX, SCRIPT, CONSOLE, STYLE, WORKER, MANIFEST, ICON] {
             hash.update(file.as_bytes());
             hash.update([0]);
         }
@@ -94,6 +95,12 @@ pub async fn app_script() -> HttpResponse {
     )
 }
 
+/// The head's console (lists, corrections, queues, import, volunteers, activation day).
+#[get("/app/head.js")]
+pub async fn app_console_script() -> HttpResponse {
+    shell_file("text/javascript; charset=utf-8", CONSOLE.to_owned())
+}
+
 #[get("/app/app.css")]
 pub async fn app_style() -> HttpResponse {
     shell_file("text/css; charset=utf-8", STYLE.to_owned())
@@ -126,6 +133,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(app_without_slash)
         .service(app_index)
         .service(app_script)
+        .service(app_console_script)
         .service(app_style)
         .service(app_worker)
         .service(app_manifest)

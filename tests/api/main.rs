@@ -17,6 +17,7 @@ mod duplicates;
 mod errors;
 mod faults;
 mod fuzz_corpus;
+mod head_console;
 mod helpers;
 mod hostile_input;
 mod households;

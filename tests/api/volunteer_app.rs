@@ -27,7 +27,7 @@ async fn a_neighbourhood_with_one_household() -> (TestApp, World, String, String
 }
 
 /// Signs the volunteer in and waits for the download to end on the household list.
-async fn sign_in(browser: &Browser, app: &TestApp, login: &str) {
+pub async fn sign_in(browser: &Browser, app: &TestApp, login: &str) {
     browser.open(&app.url("/app/")).await;
     browser.wait_for_element("#login", 10).await;
     browser.type_into("#login", login).await;
@@ -39,7 +39,7 @@ async fn sign_in(browser: &Browser, app: &TestApp, login: &str) {
 /// Clicks and waits for what the click leads to. The screen may be redrawn by a sync at the
 /// moment of the click (the element found is then gone): the click is repeated until the
 /// next screen shows.
-async fn click_then(browser: &Browser, css: &str, then: &str) {
+pub async fn click_then(browser: &Browser, css: &str, then: &str) {
     browser.wait_for_element(css, 10).await;
     let script = "const target = document.querySelector(arguments[0]); if (target) target.click(); return !!target;";
     for _ in 0..10 {
@@ -93,7 +93,7 @@ async fn record_visit(browser: &Browser, eid: &str, signature: bool) {
 }
 
 /// Waits up to `seconds` until the page's script answers `expected`.
-async fn wait_until(browser: &Browser, script: &str, expected: Value, seconds: u64) {
+pub async fn wait_until(browser: &Browser, script: &str, expected: Value, seconds: u64) {
     let mut seen = Value::Null;
     for _ in 0..seconds * 5 {
         seen = browser.execute(script, json!([])).await;

@@ -171,7 +171,7 @@ fn idle_volunteer(app: &TestApp, area: &str) -> String {
             .select(eid_adoption::schema::users::password_hash)
             .first(conn)
             .unwrap();
-        let id = insert_account(
+        insert_account(
             conn,
             NewAccount {
                 email: Some("idle@test.local"),
@@ -184,8 +184,7 @@ fn idle_volunteer(app: &TestApp, area: &str) -> String {
                 active: true,
             },
         )
-        .unwrap();
-        id
+        .unwrap()
     })
 }
 

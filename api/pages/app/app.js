@@ -388,7 +388,7 @@ async function api(method, path, { body, headers } = {}) {
       throw new Unreachable(String(e));
     }
     const extra = Object.assign({ Authorization: `Bearer ${access.token}` }, headers || {});
-    if (body !== undefined) extra["Content-Type"] = "application/json";
+    if (body !== undefined && !extra["Content-Type"]) extra["Content-Type"] = "application/json";
     if (path.startsWith("/api/v1/sync/push")) extra["X-Device-Time"] = nowInstant();
     let response;
     try {
@@ -517,7 +517,9 @@ function backoffMs(retryAfter) {
   return Math.max((retryAfter || 0) * 1000, cap / 2 + Math.random() * cap / 2);
 }
 async function runSync() {
-  if (!(await getMeta("user")) || (await getMeta("revoked"))) return;
+  const me = await getMeta("user");
+  // Administrators use the console only (online); nothing of theirs is kept on the phone.
+  if (!me || me.role === "admin" || (await getMeta("revoked"))) return;
   sync.status = t("sync_running"); renderFromSync();
   try {
     await recover();
@@ -759,7 +761,9 @@ function describe(view, m, result) {
 async function pullAll() {
   for (;;) {
     const cursor = await getMeta("cursor");
-    const path = `/api/v1/sync/pull?limit=${PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+        // The device and its waiting changes go along, for the head's sync health view.
+    const queued = (await all("queue")).length;
+    const path = `/api/v1/sync/pull?limit=${PAGE_LIMIT}&device_id=${await getMeta("device_id")}&queued=${queued}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
     const response = await callOrRetry("GET", path);
     if (response.status === 410 || (response.status === 422 && (await response.clone().text()).includes("invalid-cursor"))) {
       // Keep the queue, in_flight, results and "not saved"; wipe only the server copy.
@@ -852,7 +856,7 @@ async function afterSignIn(pair, password, given) {
   access = { token: pair.access_token, expiresAt: Date.now() + pair.expires_in * 1000 };
   const meResponse = await api("GET", "/api/v1/me");
   const me = await meResponse.json();
-  if (me.role !== "volunteer" && me.role !== "head") {
+  if (!["volunteer", "head", "admin"].includes(me.role)) {
     await fetch("/api/v1/auth/logout", { method: "POST", headers: baseHeaders({ "Content-Type": "application/json" }), body: JSON.stringify({ refresh_token: pair.refresh_token }) }).catch(() => {});
     access = null;
     throw new Error(t("not_volunteer"));
@@ -988,6 +992,9 @@ async function render() {
   if (ui.joinToken) return draw("join", joinScreen());
   if (!me || revoked || ui.screen === "signin") return draw("signin", await signinScreen(me, revoked));
   if (!ui.unlocked) return draw("lock", lockScreen());
+  // The head's console (head.js) reads the server directly: heads and administrators only.
+  if (me.role === "admin" && !ui.screen.startsWith("c-")) ui.screen = "c-home";
+  if (ui.screen.startsWith("c-") && me.role !== "volunteer") return draw(ui.screen, await consoleScreen(ui.screen, me));
   if (!(await getMeta("downloaded"))) return draw("download", await downloadScreen(me));
   const view = await localView();
   const screens = { home: homeScreen, household: householdScreen, "household-form": householdForm, "resident-form": residentForm, visit: visitScreen, sync: syncScreen, settings: settingsScreen, void: voidScreen };
@@ -996,11 +1003,14 @@ async function render() {
 }
 function draw(name, html) {
   ui.drawn = name;
+  // The console's tables get a laptop's width; the volunteer's screens stay phone-narrow.
+  document.body.classList.toggle("console", name.startsWith("c-"));
   screenEl().innerHTML = html;
 }
 /** What sync shows while it runs: never redrawn under a form being filled in. */
 const FORMS = new Set(["join", "signin", "lock", "household-form", "resident-form", "visit", "void"]);
 function renderFromSync() {
+  if (ui.drawn && ui.drawn.startsWith("c-")) return renderBanners();
   if (FORMS.has(ui.drawn) && !(ui.drawn === "signin" && ui.screen === "signin")) return renderBanners();
   return render();
 }
@@ -1109,7 +1119,8 @@ async function homeScreen(view, me) {
 <ul class="list" id="households">${items.join("") || `<li><p id="empty">${esc(t("empty"))}</p></li>`}</ul>
 ${(await getMeta("downloading_again")) ? `<p class="pending">${esc(t("downloading_again"))} ${esc(t("kept_changes"))}</p>` : ""}
 <p class="footer" id="footer">${esc(lastPull ? t("synced_at", { t: showTime(lastPull) }) : t("not_synced"))} · ${esc(t("n_households", { n: count }))} · <span class="muted">${esc(sync.status)}</span></p>
-${button("new-household", t("add_household"), { cls: "primary", id: "add-household" })}`;
+${button("new-household", t("add_household"), { cls: "primary", id: "add-household" })}
+${me.role === "head" ? button("go", t("c_console"), { arg: "c-home", id: "open-console" }) : ""}`;
 }
 function eidLabel(value) { return t(`e_${value}`); }
 function signatureLabel(s) {
@@ -1394,7 +1405,7 @@ document.addEventListener("click", async (event) => {
   if (!target) return;
   const arg = target.dataset.arg;
   switch (target.dataset.action) {
-    case "go": ui.screen = arg; ui.outcome = null; ui.confirmSignOut = 0; ui.devices = undefined; break;
+    case "go": ui.screen = arg; con.notice = ""; con.invitation = null; ui.outcome = null; ui.confirmSignOut = 0; ui.devices = undefined; break;
     case "lang": lang = lang === "vi" ? "en" : "vi"; document.documentElement.lang = lang; await setMeta("lang", lang); break;
     case "show-password": { const p = document.getElementById("password"); p.type = p.type === "password" ? "text" : "password"; return; }
     case "filter": ui.filter = arg; break;
@@ -1452,7 +1463,9 @@ document.addEventListener("click", async (event) => {
     case "other": ui.confirmOther = true; break;
     case "other-cancel": ui.confirmOther = false; break;
     case "other-confirm": ui.confirmOther = false; await wipe(STORES.filter((s) => s !== "keys")); break;
-    default: return;
+    default:
+      // The console's own actions; it says whether to draw again.
+      if (!(await consoleAction(target.dataset.action, arg, target))) return;
   }
   render();
 });
@@ -1465,7 +1478,7 @@ document.addEventListener("submit", async (event) => {
   try {
     const view = await localView().catch(() => null);
     const handlers = { signin: signIn, join, unlock, household: (f) => saveHousehold(f, view), resident: saveResident, visit: saveVisit, void: saveVoid };
-    await handlers[form.dataset.form](form);
+    await (handlers[form.dataset.form] || CONSOLE_FORMS[form.dataset.form])(form);
   } catch (e) {
     showFormError(t("save_failed"));
     console.error("form", e && e.name);
@@ -1485,6 +1498,7 @@ document.addEventListener("input", (event) => {
 });
 document.addEventListener("change", (event) => {
   if (event.target.dataset.change === "area") { ui.area = event.target.value; render(); }
+  else if (event.target.dataset.change) consoleChange(event.target);
 });
 window.addEventListener("hashchange", () => {
   const joined = /#join=([A-Za-z0-9_-]+)/.exec(location.hash);

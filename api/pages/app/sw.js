@@ -4,7 +4,7 @@
 // the files at the next start with signal, and old caches are deleted.
 "use strict";
 const CACHE = "eid-app-__VERSION__";
-const SHELL = ["/app/", "/app/app.js", "/app/app.css", "/app/manifest.webmanifest",
+const SHELL = ["/app/", "/app/app.js", "/app/head.js", "/app/app.css", "/app/manifest.webmanifest",
   "/app/icon.svg", "/app/problems.json"];
 
 self.addEventListener("install", (event) => {
