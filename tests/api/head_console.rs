@@ -525,7 +525,13 @@ async fn the_activation_day_list_prints_a_call_list_and_a_slip_per_household_and
         summary.contains("2 người ở 1 hộ"),
         "Bình has both: {summary}"
     );
-    browser.type_into("#c-act-date", "20/12/2026").await;
+    // A date input's typing order follows the browser's locale: set its value directly.
+    browser
+        .execute(
+            "document.querySelector('#c-act-date').value = '2026-12-20'; return true;",
+            json!([]),
+        )
+        .await;
     browser
         .type_into("#c-act-place", "Nhà văn hóa khu phố 1")
         .await;
@@ -546,7 +552,7 @@ async fn the_activation_day_list_prints_a_call_list_and_a_slip_per_household_and
         .await;
     let printed = browser
         .execute(
-            "return [getComputedStyle(document.querySelector('#c-slips')).display, getComputedStyle(document.querySelector('#c-print')).display, document.querySelector('#c-slips').textContent.includes('Nhà văn hóa khu phố 1')];",
+            "return [getComputedStyle(document.querySelector('#c-slips')).display, getComputedStyle(document.querySelector('#c-print')).display, document.querySelector('#c-slips').textContent.includes('Nhà văn hóa khu phố 1 ngày 20/12/2026')];",
             json!([]),
         )
         .await;

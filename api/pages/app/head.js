@@ -72,6 +72,7 @@ Object.assign(TEXT, {
   c_erase_confirm: ["Xóa vĩnh viễn", "Erase for ever"],
   c_erased: ["Đã xóa dữ liệu cá nhân", "Personal data erased"],
   c_conflict_field: ["{e} · {f}", "{e} · {f}"],
+  c_open_household: ["Xem hộ", "Open the household"],
   c_kept: ["Máy chủ đang giữ", "The server keeps"],
   c_entered: ["Điện thoại đã gửi", "The phone sent"],
   c_keep_server: ["Giữ giá trị máy chủ", "Keep the server's value"],
@@ -125,6 +126,7 @@ Object.assign(TEXT, {
   c_print: ["In danh sách và phiếu", "Print the list and slips"],
   c_xlsx: ["Tải XLSX", "Download XLSX"],
   c_act_summary: ["{p} người ở {h} hộ còn thiếu định danh điện tử hoặc chữ ký (lập ngày {d}).", "{p} people in {h} households still lack an e-ID or a signature (made on {d})."],
+  c_needs: ["Cần hỗ trợ", "Needs"],
   c_needs_eid: ["Cần tài khoản định danh điện tử", "Needs an e-ID account"],
   c_needs_sig: ["Cần chữ ký số/điện tử", "Needs a signature"],
   c_slip_title: ["GIẤY MỜI NGÀY KÍCH HOẠT ĐỊNH DANH ĐIỆN TỬ", "INVITATION TO THE E-ID ACTIVATION DAY"],
@@ -407,7 +409,7 @@ async function conflictsScreen() {
   const items = body.items.map((c) => `<li class="card" id="conflict-${esc(c.id)}"><strong>${esc(t("c_conflict_field", { e: c.entity === "household" ? t("c_households") : t("c_people"), f: t(FIELD_LABEL[c.field] || c.field) }))}</strong>
 <div class="pair"><div><h3>${esc(t("c_kept"))}</h3><p class="value" id="kept-${esc(c.id)}">${esc(shown(c.kept))}</p></div><div><h3>${esc(t("c_entered"))}</h3><p class="value" id="entered-${esc(c.id)}">${esc(shown(c.entered))}</p></div></div>
 <p class="muted">${esc(t("c_by", { t: showTime(c.created_at) }))}</p>
-<div class="row">${button("c-resolve", t("c_keep_server"), { arg: `${c.id}:keep_server`, id: `keep-${c.id}` })}${button("c-resolve", t("c_take_phone"), { arg: `${c.id}:take_phone`, id: `take-${c.id}` })}${c.household_id ? button("c-open", t("c_households"), { cls: "text", arg: c.household_id }) : ""}</div></li>`);
+<div class="row">${button("c-resolve", t("c_keep_server"), { arg: `${c.id}:keep_server`, id: `keep-${c.id}` })}${button("c-resolve", t("c_take_phone"), { arg: `${c.id}:take_phone`, id: `take-${c.id}` })}${c.household_id ? button("c-open", t("c_open_household"), { cls: "text", arg: c.household_id }) : ""}</div></li>`);
   return `${nav(t("c_conflicts"))}<ul class="list" id="conflicts">${items.join("") || `<li id="c-empty">${esc(t("c_no_conflicts"))}</li>`}</ul>`;
 }
 function personCard(r, label) {
@@ -516,7 +518,7 @@ ${h.people.map((p) => `<tr><td>${esc(p.full_name || "—")}</td><td>${p.birth_ye
 <button type="submit" id="c-act-apply">${esc(t("c_save"))}</button></form>
 <div class="row no-print">${button("c-print", t("c_print"), { cls: "primary", id: "c-print" })}${button("c-activation-xlsx", t("c_xlsx"), { id: "c-activation-xlsx" })}</div>
 <p id="c-act-summary">${esc(body.people ? t("c_act_summary", { p: body.people, h: body.households.length, d: showDate(body.generated_on) }) : t("c_no_one"))}</p>
-<table class="table call-list" id="c-call-list"><thead><tr><th>${esc(t("c_name"))}</th><th>${esc(t("c_born"))}</th><th>${esc(t("c_problem"))}</th><th></th></tr></thead>${list}</table>
+<table class="table call-list" id="c-call-list"><thead><tr><th>${esc(t("c_name"))}</th><th>${esc(t("c_born"))}</th><th>${esc(t("c_needs"))}</th><th></th></tr></thead>${list}</table>
 <div class="slips" id="c-slips">${slips}</div>`;
 }
 
