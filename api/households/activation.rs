@@ -50,7 +50,7 @@ pub struct ActivationPerson {
     pub resident_id: uuid::Uuid,
     pub full_name: Option<String>,
     pub birth_year: i32,
-    pub sex: String,
+    pub sex: crate::residents::Sex,
     pub eid_level: EidLevel,
     pub signature: SignatureKind,
     pub signature_expires_on: Option<NaiveDate>,
@@ -107,9 +107,10 @@ pub async fn activation_list(
     let query = query.0;
     let format = query.format.unwrap_or(ActivationFormat::Json);
     let today = today();
+    let auditor = caller.clone();
     let list = state
         .db
-        .write(move |conn| {
+        .read(move |conn| {
             let scope = RecordScope::of(conn, &caller)?;
             let counting = [EidLevel::Level1.as_str(), EidLevel::Level2.as_str()];
             let mut select = households::table
@@ -144,22 +145,28 @@ pub async fn activation_list(
                 select = select.filter(households::area_path.like(format!("{}%", area.path)));
             }
             let rows: Vec<(Household, Resident)> = select.load(conn)?;
-            let list = group(rows, today)?;
+            group(rows, today)
+        })
+        .await?;
+    // The names were read outside the writer; handing them out is on the record.
+    let (households, people) = (list.households.len(), list.people);
+    state
+        .db
+        .write(move |conn| {
             audit::record(
                 conn,
-                &caller.actor(&client),
+                &auditor.actor(&client),
                 Entry {
                     action: Action::ActivationListExported,
                     entity_id: None,
-                    area_id: caller.scope.area_id.as_deref(),
+                    area_id: auditor.scope.area_id.as_deref(),
                     changes: json!({
-                        "households": list.households.len(),
-                        "people": list.people,
+                        "households": households,
+                        "people": people,
                         "format": if format == ActivationFormat::Json { "json" } else { "xlsx" },
                     }),
                 },
-            )?;
-            Ok(list)
+            )
         })
         .await?;
     match format {
@@ -204,7 +211,8 @@ fn group(rows: Vec<(Household, Resident)>, today: NaiveDate) -> Result<Activatio
             needs_signature: r.signature == "none" || expired,
             full_name: r.full_name,
             birth_year: r.birth_year,
-            sex: r.sex,
+            sex: crate::residents::enum_parse(&r.sex)
+                .ok_or_else(|| ApiError::internal("unknown sex stored"))?,
             eid_level: EidLevel::parse(&r.eid_level)
                 .ok_or_else(|| ApiError::internal("unknown e-ID level stored"))?,
             signature: SignatureKind::parse(&r.signature)

@@ -71,6 +71,7 @@ pub struct ResidentListQuery {
     pub not_visited_since: Option<NaiveDate>,
     /// Only residents of households with this broadband status.
     pub broadband: Option<Broadband>,
+    /// `created` (default) or `name`; a cursor belongs to the sort that made it.
     pub sort: Option<ResidentSort>,
     /// `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
@@ -195,14 +196,23 @@ pub async fn list_residents(
             if let Some(broadband) = query.broadband {
                 select = select.filter(households::broadband.eq(broadband.as_str()));
             }
+            // A name-sorted key is "folded name NUL id"; a created-order key is an id. A key
+            // of the other sort (or made up) is refused before it reaches the database,
+            // which would reject a NUL in text.
+            let valid_id = |id: &str| uuid::Uuid::parse_str(id).is_ok();
             match (sort, after.clone()) {
                 (_, None) => {}
                 (ResidentSort::Created, Some(after)) => {
+                    if !valid_id(&after) {
+                        return Err(pagination::invalid_cursor());
+                    }
                     select = select.filter(residents::id.gt(after));
                 }
                 (ResidentSort::Name, Some(after)) => {
-                    // The key of a name-sorted page is "folded name NUL id".
-                    let (name, id) = after.split_once('\0').ok_or_else(pagination::invalid_cursor)?;
+                    let (name, id) = after
+                        .split_once('\0')
+                        .filter(|(name, id)| !name.contains('\0') && valid_id(id))
+                        .ok_or_else(pagination::invalid_cursor)?;
                     select = select.filter(
                         residents::search_text.gt(name.to_owned()).or(residents::search_text
                             .eq(name.to_owned())

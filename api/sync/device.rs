@@ -17,6 +17,24 @@ pub struct Device {
     pub last_seen_at: chrono::NaiveDateTime,
 }
 
+/// 403 `device-not-yours` if the device is registered to another user (a read only: an
+/// unknown device passes, and is registered by `claim` later).
+pub fn check_owner(
+    conn: &mut DbConnection,
+    device_id: &str,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    let owner: Option<String> = devices::table
+        .find(device_id)
+        .select(devices::user_id)
+        .first(conn)
+        .optional()?;
+    match owner {
+        Some(owner) if owner != user_id => Err(ProblemCode::DeviceNotYours.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Registers the device to the user on first use, and locks its row until the
 /// transaction ends (two pushes of one device, even on two servers, run one after the
 /// other), returning it as committed. 403 if it belongs to someone else.

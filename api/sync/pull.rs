@@ -43,10 +43,12 @@ pub struct PullQuery {
     #[validate(range(min = 1, max = 2000))]
     #[param(minimum = 1, maximum = 2000)]
     pub limit: Option<i64>,
-    /// The phone's device id. When given, the pull is recorded on the device (its head sees
-    /// when each phone last pulled); a device of another user is refused.
+    /// The phone's device id. When given, the last page of a pull (`has_more` false) is
+    /// recorded on the device, which is registered to the caller on first use (its head sees
+    /// when each phone last pulled); a device of another user is refused with 403.
     pub device_id: Option<uuid::Uuid>,
-    /// How many changes are still waiting on the phone, for its head's sync health view.
+    /// How many changes are still waiting on the phone, for its head's sync health view
+    /// (recorded with `device_id`; ignored without it).
     #[validate(range(min = 0, max = 1000000))]
     #[param(minimum = 0, maximum = 1000000)]
     pub queued: Option<i32>,
@@ -193,6 +195,14 @@ pub async fn sync_pull(
     let auditor = caller.clone();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let retention = Duration::days(i64::from(state.settings.sync.tombstone_days));
+    if let Some((device_id, _)) = &reporting {
+        // Another user's phone is refused before any of the neighbourhood is read.
+        let (device_id, user_id) = (device_id.clone(), caller.user_id.clone());
+        state
+            .db
+            .read(move |conn| device::check_owner(conn, &device_id, &user_id))
+            .await?;
+    }
     let response = state
         .db
         .read(move |conn| {
@@ -216,7 +226,19 @@ pub async fn sync_pull(
             })
         })
         .await?;
-    if full_download || reporting.is_some() {
+    // The device's sync health is stamped once per pull loop (its last page), and never
+    // costs the phone its pull: a failure to stamp is logged, the page is still served.
+    if let Some((device_id, queued)) = reporting.filter(|_| !response.has_more) {
+        let user_id = auditor.user_id.clone();
+        let stamped = state
+            .db
+            .write(move |conn| record_pull(conn, &device_id, &user_id, &version.0, queued))
+            .await;
+        if let Err(error) = stamped {
+            tracing::warn!(?error, "could not record the device's pull");
+        }
+    }
+    if full_download {
         // A download of everything (a new phone, or after 410) hands a whole
         // neighbourhood's people to one device: on the record, like a list read.
         let households = response.households.upserted.len();
@@ -225,12 +247,6 @@ pub async fn sync_pull(
         state
             .db
             .write(move |conn| {
-                if let Some((device_id, queued)) = &reporting {
-                    record_pull(conn, device_id, &auditor.user_id, &version.0, *queued)?;
-                }
-                if !full_download {
-                    return Ok(());
-                }
                 crate::audit::record(
                     conn,
                     &auditor.actor(&client),

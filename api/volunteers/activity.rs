@@ -65,7 +65,8 @@ pub struct VolunteerActivity {
     /// Records (changes applied from the volunteer's phones) since Monday 00:00.
     pub records_this_week: i64,
     pub rejected_this_week: i64,
-    /// Changes waiting on the volunteer's phones at their last pulls.
+    /// Changes waiting on the volunteer's phones at their last pulls (phones that synced
+    /// within `inactive_days`).
     pub queued_items: i64,
     /// Latest activity first.
     pub devices: Vec<DeviceActivity>,
@@ -143,17 +144,16 @@ pub async fn volunteer_activity(
                 select = filter_managed_volunteers!(select, areas);
             }
             let volunteers: Vec<User> = select.load(conn)?;
-            let mut items = Vec::with_capacity(volunteers.len());
             let mut by_user = devices_of(conn, &volunteers, week_start.naive_utc())?;
-            for volunteer in volunteers {
-                let devices = by_user.remove(&volunteer.id).unwrap_or_default();
-                items.push(summarise(
-                    user_response(conn, volunteer)?,
-                    devices,
-                    inactive_before,
-                ));
-            }
-            items.sort_by(|a, b| {
+            let mut ranked: Vec<(User, Health)> = volunteers
+                .into_iter()
+                .map(|volunteer| {
+                    let devices = by_user.remove(&volunteer.id).unwrap_or_default();
+                    let health = Health::of(devices, inactive_before);
+                    (volunteer, health)
+                })
+                .collect();
+            ranked.sort_by(|(a_user, a), (b_user, b)| {
                 b.inactive
                     .cmp(&a.inactive)
                     .then(
@@ -161,10 +161,15 @@ pub async fn volunteer_activity(
                             .cmp(&(a.queued_items + a.rejected_this_week)),
                     )
                     .then(a.last_sync_at.cmp(&b.last_sync_at))
-                    .then(a.volunteer.name.cmp(&b.volunteer.name))
+                    .then(a_user.name.cmp(&b_user.name))
             });
-            let total = items.len();
-            items.truncate(limit);
+            let total = ranked.len();
+            ranked.truncate(limit);
+            // The account details (two queries each) only for the volunteers returned.
+            let items = ranked
+                .into_iter()
+                .map(|(user, health)| health.into_activity(user_response(conn, user)?))
+                .collect::<Result<Vec<_>, ApiError>>()?;
             Ok(ActivityReport {
                 items,
                 total,
@@ -176,26 +181,48 @@ pub async fn volunteer_activity(
     Ok(HttpResponse::Ok().json(report))
 }
 
-fn summarise(
-    volunteer: UserResponse,
-    mut devices: Vec<DeviceActivity>,
-    inactive_before: DateTime<Utc>,
-) -> VolunteerActivity {
-    let last_of = |d: &DeviceActivity| d.last_push_at.max(d.last_pull_at);
-    devices.sort_by_key(|d| std::cmp::Reverse(last_of(d)));
-    let last_sync_at = devices.iter().filter_map(last_of).max();
-    VolunteerActivity {
-        volunteer,
-        inactive: last_sync_at.is_none_or(|at| at < inactive_before),
-        last_sync_at,
-        records_this_week: devices.iter().map(|d| d.applied_this_week).sum(),
-        rejected_this_week: devices.iter().map(|d| d.rejected_this_week).sum(),
-        queued_items: devices
-            .iter()
-            .filter_map(|d| d.queued_items)
-            .map(i64::from)
-            .sum(),
-        devices,
+/// One volunteer's devices summed up, before the account is loaded.
+struct Health {
+    devices: Vec<DeviceActivity>,
+    last_sync_at: Option<DateTime<Utc>>,
+    inactive: bool,
+    records_this_week: i64,
+    rejected_this_week: i64,
+    queued_items: i64,
+}
+
+impl Health {
+    fn of(mut devices: Vec<DeviceActivity>, inactive_before: DateTime<Utc>) -> Health {
+        let last_of = |d: &DeviceActivity| d.last_push_at.max(d.last_pull_at);
+        devices.sort_by_key(|d| std::cmp::Reverse(last_of(d)));
+        let last_sync_at = devices.iter().filter_map(last_of).max();
+        Health {
+            inactive: last_sync_at.is_none_or(|at| at < inactive_before),
+            last_sync_at,
+            records_this_week: devices.iter().map(|d| d.applied_this_week).sum(),
+            rejected_this_week: devices.iter().map(|d| d.rejected_this_week).sum(),
+            // A phone put away long ago keeps its last report; only phones active within
+            // the window count towards "waiting" (each device still shows its own).
+            queued_items: devices
+                .iter()
+                .filter(|d| last_of(d).is_some_and(|at| at >= inactive_before))
+                .filter_map(|d| d.queued_items)
+                .map(i64::from)
+                .sum(),
+            devices,
+        }
+    }
+
+    fn into_activity(self, volunteer: UserResponse) -> Result<VolunteerActivity, ApiError> {
+        Ok(VolunteerActivity {
+            volunteer,
+            last_sync_at: self.last_sync_at,
+            inactive: self.inactive,
+            records_this_week: self.records_this_week,
+            rejected_this_week: self.rejected_this_week,
+            queued_items: self.queued_items,
+            devices: self.devices,
+        })
     }
 }
 

@@ -207,12 +207,14 @@ async fn a_stale_correction_is_explained_with_both_values_and_lands_on_the_secon
             &format!("/api/v1/households/{first}"),
             Some(&head),
             Some("\"1\""),
-            &json!({"phone": "0911111111"}),
+            &json!({"phone": "0911111111", "head_name": "Nguyễn Văn Ánh (bố)"}),
         )
         .await;
     assert_eq!(other.status, 200, "{}", other.text);
     browser.type_into("#c-phone", "0987654321").await;
-    click_then(&browser, "#c-save", "#c-stale").await;
+    // One click only: a repeated click would be the head's knowing second save.
+    browser.click("#c-save").await;
+    browser.wait_for_element("#c-stale", 20).await;
     assert_eq!(
         browser
             .execute(
@@ -231,6 +233,10 @@ async fn a_stale_correction_is_explained_with_both_values_and_lands_on_the_secon
         .get(&format!("/api/v1/households/{first}"), Some(&head))
         .await;
     assert_eq!(stored.body["phone"], "0987654321");
+    assert_eq!(
+        stored.body["head_name"], "Nguyễn Văn Ánh (bố)",
+        "the other person's change of a field the head did not touch stays"
+    );
 
     // An e-ID correction shows in the history as a correction.
     click_then(&browser, &format!("#c-fix-{anh}"), "#c-level").await;

@@ -474,11 +474,23 @@ async fn people_sorted_by_name_page_through_every_one_once_in_order_without_diac
         seen,
         ["Ánh Dương", "Bùi Thị Én", "Cao Lan", "Đặng Hà", "Đỗ Văn An"]
     );
-    let bad = app
-        .get(
-            "/api/v1/residents?sort=name&cursor=bm8tc2VwYXJhdG9y",
-            Some(&head),
-        )
+    // A cursor of the other sort, or a made-up one, is refused (never a 5xx, never page 1).
+    let first = app
+        .get("/api/v1/residents?sort=name&limit=2", Some(&head))
         .await;
-    assert_eq!(bad.status, 422);
+    let name_cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let created = app.get("/api/v1/residents?limit=2", Some(&head)).await;
+    let created_cursor = created.body["next_cursor"].as_str().unwrap().to_owned();
+    use base64::Engine;
+    let made_up = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("a\0b\0c");
+    for path in [
+        format!("/api/v1/residents?sort=created&cursor={name_cursor}"),
+        format!("/api/v1/residents?sort=name&cursor={created_cursor}"),
+        format!("/api/v1/residents?sort=name&cursor={made_up}"),
+        "/api/v1/residents?sort=name&cursor=bm8tc2VwYXJhdG9y".to_owned(),
+    ] {
+        let bad = app.get(&path, Some(&head)).await;
+        assert_eq!(bad.status, 422, "{path}: {}", bad.text);
+        assert_eq!(bad.body["errors"][0]["code"], "invalid-cursor");
+    }
 }

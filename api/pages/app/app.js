@@ -311,6 +311,8 @@ async function setMeta(key, value) {
   return transact(["meta"], (tx) => { tx.objectStore("meta").put(value, key); });
 }
 async function wipe(stores) {
+  // What the head's console holds in memory goes with what is stored.
+  resetConsole();
   await transact(stores, (tx) => { for (const s of stores) tx.objectStore(s).clear(); });
 }
 
@@ -832,6 +834,7 @@ async function refreshMe() {
  * people's data the phone downloaded off it at once, keep the queue for the same user. */
 async function signInEnded() {
   access = null;
+  resetConsole();
   const leaving = SERVER_COPY.concat(["results", "not_saved"]);
   await transact(leaving.concat(["meta"]), (tx) => {
     for (const s of leaving) tx.objectStore(s).clear();
@@ -853,6 +856,7 @@ async function passwordCheck(password, salt) {
 }
 async function afterSignIn(pair, password, given) {
   let login = given;
+  resetConsole();
   access = { token: pair.access_token, expiresAt: Date.now() + pair.expires_in * 1000 };
   const meResponse = await api("GET", "/api/v1/me");
   const me = await meResponse.json();
@@ -1029,7 +1033,7 @@ function toast(message) {
 }
 function button(action, label, { cls = "", arg = "", pressed, id = "" } = {}) {
   const p = pressed === undefined ? "" : ` aria-pressed="${pressed}"`;
-  return `<button type="button" class="${cls}" data-action="${action}" data-arg="${esc(arg)}"${p}${id ? ` id="${id}"` : ""}>${esc(label)}</button>`;
+  return `<button type="button" class="${cls}" data-action="${action}" data-arg="${esc(arg)}"${p}${id ? ` id="${esc(id)}"` : ""}>${esc(label)}</button>`;
 }
 function langSwitch() {
   return button("lang", lang === "vi" ? "English" : "Tiếng Việt", { cls: "text", id: "lang" });
@@ -1405,7 +1409,7 @@ document.addEventListener("click", async (event) => {
   if (!target) return;
   const arg = target.dataset.arg;
   switch (target.dataset.action) {
-    case "go": ui.screen = arg; con.notice = ""; con.invitation = null; ui.outcome = null; ui.confirmSignOut = 0; ui.devices = undefined; break;
+    case "go": ui.screen = arg; leaveConsoleScreen(); ui.outcome = null; ui.confirmSignOut = 0; ui.devices = undefined; break;
     case "lang": lang = lang === "vi" ? "en" : "vi"; document.documentElement.lang = lang; await setMeta("lang", lang); break;
     case "show-password": { const p = document.getElementById("password"); p.type = p.type === "password" ? "text" : "password"; return; }
     case "filter": ui.filter = arg; break;
@@ -1480,7 +1484,8 @@ document.addEventListener("submit", async (event) => {
     const handlers = { signin: signIn, join, unlock, household: (f) => saveHousehold(f, view), resident: saveResident, visit: saveVisit, void: saveVoid };
     await (handlers[form.dataset.form] || CONSOLE_FORMS[form.dataset.form])(form);
   } catch (e) {
-    showFormError(t("save_failed"));
+    if (e instanceof SignInEnded) return signInEnded();
+    showFormError(t(e instanceof Unreachable ? "need_signal" : "save_failed"));
     console.error("form", e && e.name);
   } finally {
     if (submit && document.body.contains(submit)) submit.disabled = false;

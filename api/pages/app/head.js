@@ -21,6 +21,10 @@ Object.assign(TEXT, {
   c_need_signal: ["Cần có mạng để xem và sửa danh sách của khu phố.", "The neighbourhood's lists need a connection."],
   c_try_again: ["Thử lại", "Try again"],
   c_search: ["Tìm theo tên hoặc địa chỉ (không cần dấu)", "Search by name or address (accents optional)"],
+  c_search_people: ["Tìm theo tên (không cần dấu)", "Search by name (accents optional)"],
+  c_choose_area: ["Khu phố", "Neighbourhood"],
+  c_area_first: ["Hãy chọn một khu phố ở trình đơn trước.", "Choose a neighbourhood on the menu first."],
+  c_gone: ["Bản ghi này không còn (có thể đã bị xóa hoặc gộp).", "This record is no longer there (it may have been deleted or merged)."],
   c_find: ["Tìm", "Search"],
   c_f_all: ["Tất cả", "All"],
   c_f_no_eid: ["Người lớn chưa có định danh điện tử", "Adults without e-ID"],
@@ -146,13 +150,28 @@ const C_FILTERS = {
 };
 const C_FILTER_LABEL = { all: "c_f_all", no_eid: "c_f_no_eid", pending: "c_f_pending", expiring: "c_f_expiring", not_visited: "c_f_not_visited", moved: "c_f_moved" };
 
-/** Console state: one object, kept while the app runs (nothing of it is stored). */
-const con = {
-  people: { filter: "no_eid", q: "", sort: "name", cursors: [null] },
-  households: { filter: "all", q: "", cursors: [null] },
-  household: null, editing: null, stale: null, notice: "", importFile: null, importReport: null,
-  invitation: null, inactiveDays: 7, activation: { date: "", place: "" }, confirm: null,
-};
+/** Console state: kept in memory while the app runs, never stored on the device. */
+function freshConsole() {
+  return {
+    people: { filter: "no_eid", q: "", sort: "name", cursors: [null] },
+    households: { filter: "all", q: "", cursors: [null] },
+    household: null, loaded: null, resident: null, etag: null, stale: null, changes: null, notice: "",
+    importFile: null, importReport: null, importKey: null, invitation: null, inactiveDays: 7,
+    activation: { date: "", place: "" }, activationList: null, confirm: null, area: null, areas: null, busy: false,
+  };
+}
+let con = freshConsole();
+/** Sign-out, another account, a wipe: nothing of the last head's work stays in memory. */
+function resetConsole() { con = freshConsole(); }
+/** Leaving a screen: what belonged to it goes (a file read for import, a pending confirmation). */
+function leaveConsoleScreen() {
+  Object.assign(con, { notice: "", invitation: null, confirm: null, importFile: null, importReport: null, importKey: null, activationList: null, stale: null, changes: null });
+}
+/** The neighbourhood the console works on: the head's own, or the one an administrator chose. */
+function consoleArea(me) {
+  if (me.role === "head") return me.area;
+  return (con.areas || []).find((a) => a.id === con.area) || null;
+}
 
 class ConsoleRefused extends Error { constructor(problem) { super(problem.code || "refused"); this.problem = problem; } }
 
@@ -177,9 +196,9 @@ function filterParams(name) {
   const f = C_FILTERS[name] || {};
   return typeof f === "function" ? f() : f;
 }
+/** A problem in words: its field details (already in the caller's language) or its title. */
 function fieldProblems(problem) {
-  const lines = (problem.errors || []).map((e) => `${e.pointer || ""}: ${lang === "en" ? e.message_en || e.message : e.message_vi || e.message}`);
-  return [problemText(problem), ...lines].filter(Boolean).join(" — ");
+  return problemText(problem) || t("save_failed");
 }
 /** A file from an authenticated GET, saved under the server's name (or `fallback`). */
 async function download(path, fallback) {
@@ -225,12 +244,17 @@ async function consoleScreen(name, me) {
   }
 }
 
-function homeConsole(me) {
+async function homeConsole(me) {
+  let picker = "";
+  if (me.role === "admin") {
+    if (!con.areas) con.areas = (await cGet(`/api/v1/areas${query({ kind: "neighbourhood", limit: 500 })}`)).body.items;
+    picker = `<label for="c-area">${esc(t("c_choose_area"))}</label><select id="c-area" data-change="c-area"><option value="">—</option>${con.areas.map((a) => `<option value="${esc(a.id)}"${a.id === con.area ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select>`;
+  }
   const entries = [["c-people", "c_people"], ["c-households", "c_households"], ["c-conflicts", "c_conflicts"], ["c-duplicates", "c_duplicates"],
     ["c-import", "c_import"], ["c-volunteers", "c_volunteers"], ["c-activation", "c_activation"]];
   const back = me.role === "head" ? button("go", t("c_back_app"), { cls: "text", arg: "home", id: "c-back-app" }) : button("signout", t("signout"), { cls: "text", id: "signout" });
   return `<div class="spread"><h1>${esc(t("c_console"))}</h1>${langSwitch()}</div>
-<p class="muted">${esc(me.name)}${me.area ? ` · ${esc(me.area.name)}` : ""}</p>
+<p class="muted">${esc(me.name)}${me.area ? ` · ${esc(me.area.name)}` : ""}</p>${picker}
 <ul class="list menu">${entries.map(([s, label]) => `<li>${button("go", t(label), { cls: "item", arg: s, id: `${s}-open` })}</li>`).join("")}</ul>${back}`;
 }
 
@@ -243,15 +267,16 @@ function pager(state, next, kind) {
   return `<div class="spread no-print">${prev}<span class="muted">${esc(t("c_page", { n: page }))}</span>${more}</div>`;
 }
 function searchForm(kind, state) {
-  return `<form data-form="c-search" data-kind="${kind}" class="row no-print"><label for="c-q" class="grow">${esc(t("c_search"))}<input id="c-q" name="q" type="search" value="${esc(state.q)}"></label><button type="submit" id="c-find">${esc(t("c_find"))}</button></form>`;
+  return `<form data-form="c-search" data-kind="${kind}" class="row no-print"><label for="c-q" class="grow">${esc(t(kind === "people" ? "c_search_people" : "c_search"))}<input id="c-q" name="q" type="search" value="${esc(state.q)}"></label><button type="submit" id="c-find">${esc(t("c_find"))}</button></form>`;
 }
 function filterButtons(kind, state, names) {
   return `<div class="choices no-print" id="${kind}-filters">${names.map((f) => button("c-filter", t(C_FILTER_LABEL[f]), { arg: `${kind}:${f}`, pressed: state.filter === f, id: `${kind}-filter-${f}` })).join("")}</div>`;
 }
 
-async function peopleScreen() {
+async function peopleScreen(me) {
   const s = con.people;
-  const params = Object.assign({ limit: 50, sort: s.sort, q: s.q, cursor: s.cursors[s.cursors.length - 1] }, filterParams(s.filter));
+  const area = consoleArea(me);
+  const params = Object.assign({ limit: 50, sort: s.sort, q: s.q, area_id: area && area.id, cursor: s.cursors[s.cursors.length - 1] }, filterParams(s.filter));
   const { body } = await cGet(`/api/v1/residents${query(params)}`);
   const rows = body.items.map((r) => `<tr><td><button type="button" class="text" data-action="c-open" data-arg="${esc(r.household_id)}">${esc(r.full_name || "—")}</button></td>
 <td>${esc(birthText(r))}</td><td>${esc(t(`e_${r.eid_level}`))}</td><td>${esc(signatureText(r))}</td><td>${esc(t(`p_${r.presence}`))}</td></tr>`);
@@ -261,9 +286,10 @@ async function peopleScreen() {
 <tbody>${rows.join("") || `<tr><td colspan="5" id="c-empty">${esc(t("c_none_found"))}</td></tr>`}</tbody></table></div>${pager(s, body.next_cursor, "people")}`;
 }
 
-async function householdsScreen() {
+async function householdsScreen(me) {
   const s = con.households;
-  const params = Object.assign({ limit: 50, q: s.q, cursor: s.cursors[s.cursors.length - 1] }, filterParams(s.filter));
+  const area = consoleArea(me);
+  const params = Object.assign({ limit: 50, q: s.q, area_id: area && area.id, cursor: s.cursors[s.cursors.length - 1] }, filterParams(s.filter));
   const { body } = await cGet(`/api/v1/households${query(params)}`);
   const rows = body.items.map((h) => `<tr><td>${esc(h.code || "")}</td><td><button type="button" class="text" data-action="c-open" data-arg="${esc(h.id)}">${esc(h.address)}</button></td><td>${esc(h.head_name)}</td><td>${esc(day(h.last_visited_on))}</td></tr>`);
   return `${nav(t("c_households"))}${searchForm("households", s)}${filterButtons("households", s, ["all", "not_visited"])}
@@ -306,63 +332,78 @@ ${button("c-edit-household", t("c_edit_household"), { id: "c-edit-household" })}
 <h2>${esc(t("c_visits"))}</h2><ul class="list" id="c-visits">${visits.join("") || `<li>${esc(t("c_no_visits"))}</li>`}</ul>`;
 }
 
-/** The fields of an edit form; after a stale save, each shows the server's current value. */
-function editField(name, label, value, stale) {
-  const now = stale && Object.prototype.hasOwnProperty.call(stale, name) && String(stale[name] ?? "") !== String(value ?? "")
-    ? `<p class="pending" id="c-now-${name}">${esc(t("c_now_on_server", { v: stale[name] ?? "—" }))}</p>` : "";
-  return `<label for="c-${name}">${esc(t(label))}</label><input id="c-${name}" name="${name}" value="${esc(value ?? "")}">${now}`;
+/**
+ * One field of an edit form. It shows what the head changed, else the server's value; after
+ * a stale save, a changed field also shows what the server holds now.
+ */
+function editField(name, label, server, type) {
+  const changed = con.changes && Object.prototype.hasOwnProperty.call(con.changes, name);
+  const value = changed ? con.changes[name] : server[name];
+  const now = con.stale && changed && String(server[name] ?? "") !== String(value ?? "")
+    ? `<p class="pending" id="c-now-${name}">${esc(t("c_now_on_server", { v: server[name] ?? "—" }))}</p>` : "";
+  return `<label for="c-${name}">${esc(t(label))}</label><input id="c-${name}" name="${name}"${type ? ` type="${type}"` : ""} value="${esc(value ?? "")}">${now}`;
 }
+function staleNote() { return con.stale ? `<p class="error" id="c-stale" role="alert">${esc(t("c_stale"))}</p>` : ""; }
 function householdEdit() {
   const h = con.loaded.household;
-  const typed = con.typed || h;
-  const stale = con.stale ? `<p class="error" id="c-stale" role="alert">${esc(t("c_stale"))}</p>` : "";
-  return `${nav(t("c_edit_household"))}${stale}<form data-form="c-household">
-${editField("address", "c_address", typed.address, con.stale)}${editField("head_name", "c_head_name", typed.head_name, con.stale)}
-${editField("phone", "c_phone", typed.phone, con.stale)}${editField("code", "c_code", typed.code, con.stale)}
+  return `${nav(t("c_edit_household"))}${staleNote()}<form data-form="c-household">
+${editField("address", "c_address", h)}${editField("head_name", "c_head_name", h)}${editField("phone", "c_phone", h, "tel")}${editField("code", "c_code", h)}
 <p id="form-error" class="error" role="alert"></p><button class="primary" type="submit" id="c-save">${esc(t("c_save"))}</button></form>${button("c-back", t("c_cancel"), { cls: "text", id: "c-cancel" })}`;
 }
 async function saveHouseholdEdit(form) {
   const f = new FormData(form);
   const typed = { address: f.get("address").trim(), head_name: f.get("head_name").trim(), phone: f.get("phone").trim() || null, code: f.get("code").trim() || null };
-  await saveEdit(`/api/v1/households/${con.household}`, typed, "c-household-edit");
+  await saveEdit(`/api/v1/households/${con.household}`, typed, con.loaded.household, "c-household-edit");
 }
 /**
- * A PATCH with the ETag the form was read with. A 412 means someone saved in between: the
- * record is read again (its new ETag), the typed values stay in the form, and the server's
- * current values are shown next to them — a second Save applies the head's values.
+ * A PATCH of only the fields the head changed (against the record the form shows), with the
+ * ETag that record came with — so a save never writes back someone else's newer value of a
+ * field the head did not touch. A 412 means someone saved in between: the record is read
+ * again (new ETag), the head's changes stay in the form, the server's current value shows
+ * under each of them, and untouched fields take the server's values; a second Save applies
+ * the head's changes knowingly.
  */
-async function saveEdit(path, typed, screen) {
-  const answer = await cSend("PATCH", path, typed, { "If-Match": con.etag });
+async function saveEdit(path, typed, server, screen) {
+  const changes = {};
+  for (const [name, value] of Object.entries(typed)) {
+    if (String(value ?? "") !== String(server[name] ?? "")) changes[name] = value;
+  }
+  if (!Object.keys(changes).length) { con.stale = null; con.changes = null; ui.screen = "c-household"; return render(); }
+  const answer = await cSend("PATCH", path, changes, { "If-Match": con.etag });
   if (answer.ok) {
-    con.stale = null; con.typed = null; con.notice = t("c_saved");
+    con.stale = null; con.changes = null; con.notice = t("c_saved");
     ui.screen = "c-household"; return render();
   }
   if (answer.status === 412) {
-    const fresh = await cGet(path);
+    let fresh;
+    try { fresh = await cGet(path); } catch (e) {
+      if (!(e instanceof ConsoleRefused)) throw e;
+      con.stale = null; con.changes = null; con.notice = t("c_gone"); ui.screen = "c-households"; return render();
+    }
     con.etag = fresh.etag;
     if (screen === "c-household-edit") con.loaded.household = fresh.body; else con.resident = fresh.body;
-    con.stale = fresh.body; con.typed = typed;
+    con.stale = true; con.changes = changes;
     ui.screen = screen; return render();
   }
+  if (answer.status === 404) { con.notice = t("c_gone"); ui.screen = "c-households"; return render(); }
   showFormError(fieldProblems(answer.problem));
 }
 function residentById(id) { return con.loaded.residents.find((r) => r.id === id); }
 function residentEdit() {
   const r = con.resident;
-  const typed = con.typed || r;
-  const stale = con.stale ? `<p class="error" id="c-stale" role="alert">${esc(t("c_stale"))}</p>` : "";
-  const presence = ["present", "moved_away", "deceased"].map((p) => `<option value="${p}"${typed.presence === p ? " selected" : ""}>${esc(t(`p_${p}`))}</option>`).join("");
-  return `${nav(t("c_edit_person"))}${stale}<form data-form="c-resident">
-${editField("full_name", "c_name", typed.full_name, con.stale)}${editField("birth_date", "c_born", typed.birth_date, con.stale)}
+  const shown = Object.assign({}, r, con.changes || {});
+  const presence = ["present", "moved_away", "deceased"].map((p) => `<option value="${p}"${shown.presence === p ? " selected" : ""}>${esc(t(`p_${p}`))}</option>`).join("");
+  return `${nav(t("c_edit_person"))}${staleNote()}<form data-form="c-resident">
+${editField("full_name", "c_name", r)}${editField("birth_date", "c_born", r)}
 <label for="c-presence">${esc(t("c_presence"))}</label><select id="c-presence" name="presence">${presence}</select>
-<label for="c-presence-since">${esc(t("c_since"))}</label><input id="c-presence-since" name="presence_since" type="date" value="${esc(typed.presence_since || "")}">
+${editField("presence_since", "c_since", r, "date")}
 <p id="form-error" class="error" role="alert"></p><button class="primary" type="submit" id="c-save">${esc(t("c_save"))}</button></form>${button("c-back", t("c_cancel"), { cls: "text", id: "c-cancel" })}`;
 }
 async function saveResidentEdit(form) {
   const f = new FormData(form);
   const typed = { full_name: f.get("full_name").trim(), birth_date: f.get("birth_date").trim(), presence: f.get("presence"), presence_since: f.get("presence_since") || null };
   if (typed.presence === "present") typed.presence_since = null;
-  await saveEdit(`/api/v1/residents/${con.resident.id}`, typed, "c-resident-edit");
+  await saveEdit(`/api/v1/residents/${con.resident.id}`, typed, con.resident, "c-resident-edit");
 }
 function eidCorrection() {
   const r = con.resident;
@@ -404,9 +445,21 @@ function shown(value) {
   if (typeof value === "boolean") return value ? "✓" : "✗";
   return String(value);
 }
+/** Every page of a queue (a page may be empty and still have a next one). */
+async function allPages(path, params) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 20; page++) {
+    const { body } = await cGet(`${path}${query(Object.assign({}, params, { cursor }))}`);
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
 async function conflictsScreen() {
-  const { body } = await cGet(`/api/v1/conflicts${query({ status: "open", limit: 100 })}`);
-  const items = body.items.map((c) => `<li class="card" id="conflict-${esc(c.id)}"><strong>${esc(t("c_conflict_field", { e: c.entity === "household" ? t("c_households") : t("c_people"), f: t(FIELD_LABEL[c.field] || c.field) }))}</strong>
+  const open = await allPages("/api/v1/conflicts", { status: "open", limit: 500 });
+  const items = open.map((c) => `<li class="card" id="conflict-${esc(c.id)}"><strong>${esc(t("c_conflict_field", { e: c.entity === "household" ? t("c_households") : t("c_people"), f: t(FIELD_LABEL[c.field] || c.field) }))}</strong>
 <div class="pair"><div><h3>${esc(t("c_kept"))}</h3><p class="value" id="kept-${esc(c.id)}">${esc(shown(c.kept))}</p></div><div><h3>${esc(t("c_entered"))}</h3><p class="value" id="entered-${esc(c.id)}">${esc(shown(c.entered))}</p></div></div>
 <p class="muted">${esc(t("c_by", { t: showTime(c.created_at) }))}</p>
 <div class="row">${button("c-resolve", t("c_keep_server"), { arg: `${c.id}:keep_server`, id: `keep-${c.id}` })}${button("c-resolve", t("c_take_phone"), { arg: `${c.id}:take_phone`, id: `take-${c.id}` })}${c.household_id ? button("c-open", t("c_open_household"), { cls: "text", arg: c.household_id }) : ""}</div></li>`);
@@ -416,8 +469,8 @@ function personCard(r, label) {
   return `<div><h3>${esc(label)}</h3><p class="value"><strong>${esc(r.full_name || "—")}</strong><br>${esc(t("c_born"))}: ${esc(birthText(r))}<br>${esc(t("c_eid"))}: ${esc(t(`e_${r.eid_level}`))}<br>${esc(t("signature"))}: ${esc(signatureText(r))}${r.citizen_id_last4 ? `<br>CCCD …${esc(r.citizen_id_last4)}` : ""}</p></div>`;
 }
 async function duplicatesScreen() {
-  const { body } = await cGet(`/api/v1/duplicates${query({ limit: 100 })}`);
-  const items = body.items.filter((d) => d.status === "open").map((d) => {
+  const pairs = await allPages("/api/v1/duplicates", { limit: 500 });
+  const items = pairs.filter((d) => d.status === "open").map((d) => {
     const [a, b] = d.residents;
     return `<li class="card" id="duplicate-${esc(d.id)}"><strong>${esc(t(`c_reason_${d.reason}`))}</strong><div class="pair">${personCard(a, t("c_left"))}${personCard(b, t("c_right"))}</div>
 <div class="row">${button("c-merge", t("c_keep_left"), { arg: `${d.id}:${a.id}`, id: `merge-a-${d.id}` })}${button("c-merge", t("c_keep_right"), { arg: `${d.id}:${b.id}`, id: `merge-b-${d.id}` })}${button("c-dismiss", t("c_not_same"), { arg: d.id, id: `dismiss-${d.id}` })}</div></li>`;
@@ -445,14 +498,17 @@ async function checkImport(form) {
   if (!file) return showFormError(t("c_choose_file"));
   const xlsx = /\.xlsx$/i.test(file.name);
   con.importFile = { bytes: await file.arrayBuffer(), type: xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv" };
+  // One key for the import of this file: a second click replays, never imports twice.
+  con.importKey = uuidv7();
   await runImport(true);
 }
 /** The same bytes for the dry run and the import: what was checked is what is written. */
 async function runImport(dryRun) {
-  const me = await getMeta("user");
-  const area = me.area ? me.area.id : "";
-  const response = await api("POST", `/api/v1/imports/households${query({ area_id: area, dry_run: String(dryRun) })}`,
-    { body: con.importFile.bytes, headers: { "Content-Type": con.importFile.type, "Idempotency-Key": uuidv7() } });
+  const area = consoleArea(await getMeta("user"));
+  if (!area) { con.notice = t("c_area_first"); return render(); }
+  const key = dryRun ? uuidv7() : con.importKey;
+  const response = await api("POST", `/api/v1/imports/households${query({ area_id: area.id, dry_run: String(dryRun) })}`,
+    { body: con.importFile.bytes, headers: { "Content-Type": con.importFile.type, "Idempotency-Key": key } });
   const answer = await response.json().catch(() => ({}));
   if (response.ok || (answer && answer.problems)) { con.importReport = answer; con.notice = ""; }
   else { con.importReport = null; con.notice = problemText(answer); }
@@ -462,7 +518,8 @@ async function runImport(dryRun) {
 // ---------------------------------------------------------------- volunteers
 async function volunteersScreen(me) {
   const { body } = await cGet(`/api/v1/volunteers/activity${query({ inactive_days: con.inactiveDays, limit: 500 })}`);
-  const mine = me.area && me.area.kind === "neighbourhood" ? me.area : null;
+  const area = consoleArea(me);
+  const mine = area && area.kind === "neighbourhood" ? area : null;
   const items = body.items.map((a) => {
     const v = a.volunteer;
     const assigned = mine && v.assignments.some((x) => x.id === mine.id);
@@ -503,8 +560,13 @@ async function invite(form) {
 }
 
 // ---------------------------------------------------------------- activation day
-async function activationScreen() {
-  const { body } = await cGet("/api/v1/households/activation-list");
+async function activationScreen(me) {
+  // Read (and audited as an export) once per visit of the screen, not on every redraw.
+  if (!con.activationList) {
+    const area = consoleArea(me);
+    con.activationList = (await cGet(`/api/v1/households/activation-list${query({ area_id: area && area.id })}`)).body;
+  }
+  const body = con.activationList;
   const a = con.activation;
   const date = a.date ? showDate(a.date) : "……";
   const place = a.place || t("c_act_place_default");
@@ -526,6 +588,11 @@ ${h.people.map((p) => `<tr><td>${esc(p.full_name || "—")}</td><td>${p.birth_ye
 /** Returns true when the screen should be drawn again. */
 async function consoleAction(action, arg, target) {
   const [first, second] = String(arg || "").split(":");
+  if (!action.startsWith("c-")) return false;
+  // One console request at a time: a double click neither imports twice nor skips a page.
+  if (con.busy) return false;
+  con.busy = true;
+  if (!["c-print", "c-disable"].includes(action)) con.notice = "";
   try {
     switch (action) {
       case "c-filter": { const s = con[first]; s.filter = second; s.cursors = [null]; return true; }
@@ -536,14 +603,14 @@ async function consoleAction(action, arg, target) {
         return true;
       }
       case "c-open": con.household = arg; con.notice = ""; ui.screen = "c-household"; return true;
-      case "c-back": con.stale = null; con.typed = null; ui.screen = "c-household"; return true;
+      case "c-back": con.stale = null; con.changes = null; ui.screen = "c-household"; return true;
       case "c-edit-household": {
         const fresh = await cGet(`/api/v1/households/${con.household}`);
-        con.loaded.household = fresh.body; con.etag = fresh.etag; con.stale = null; con.typed = null; ui.screen = "c-household-edit"; return true;
+        con.loaded.household = fresh.body; con.etag = fresh.etag; con.stale = null; con.changes = null; ui.screen = "c-household-edit"; return true;
       }
       case "c-edit-resident": case "c-fix-eid": case "c-erase": {
         const fresh = await cGet(`/api/v1/residents/${arg}`);
-        con.resident = fresh.body; con.etag = fresh.etag; con.stale = null; con.typed = null;
+        con.resident = fresh.body; con.etag = fresh.etag; con.stale = null; con.changes = null;
         ui.screen = { "c-edit-resident": "c-resident-edit", "c-fix-eid": "c-eid", "c-erase": "c-erase" }[action];
         return true;
       }
@@ -571,8 +638,9 @@ async function consoleAction(action, arg, target) {
       case "c-template": await download("/api/v1/imports/households/template", "mau-danh-sach-ho.csv"); return true;
       case "c-import-run": await runImport(false); return false;
       case "c-assign": case "c-unassign": {
-        const me = await getMeta("user");
-        const answer = await cSend(action === "c-assign" ? "PUT" : "DELETE", `/api/v1/volunteers/${arg}/assignments/${me.area.id}`);
+        const area = consoleArea(await getMeta("user"));
+        if (!area) { con.notice = t("c_area_first"); return true; }
+        const answer = await cSend(action === "c-assign" ? "PUT" : "DELETE", `/api/v1/volunteers/${arg}/assignments/${area.id}`);
         con.notice = answer.ok ? t("c_saved") : fieldProblems(answer.problem);
         return true;
       }
@@ -584,7 +652,11 @@ async function consoleAction(action, arg, target) {
         return true;
       }
       case "c-print": window.print(); return false;
-      case "c-activation-xlsx": await download("/api/v1/households/activation-list?format=xlsx", "danh-sach-ngay-kich-hoat.xlsx"); return true;
+      case "c-activation-xlsx": {
+        const area = consoleArea(await getMeta("user"));
+        await download(`/api/v1/households/activation-list${query({ area_id: area && area.id, format: "xlsx" })}`, "danh-sach-ngay-kich-hoat.xlsx");
+        return true;
+      }
       default: return false;
     }
   } catch (e) {
@@ -593,11 +665,17 @@ async function consoleAction(action, arg, target) {
     if (e instanceof ConsoleRefused) { con.notice = problemText(e.problem); return true; }
     throw e;
   } finally {
+    con.busy = false;
     if (target && action !== "c-print") ui.lastActive = Date.now();
   }
 }
 function consoleChange(el) {
   if (el.dataset.change === "c-sort") { con.people.sort = el.value; con.people.cursors = [null]; render(); }
+  if (el.dataset.change === "c-area") {
+    con.area = el.value || null;
+    con.people.cursors = [null]; con.households.cursors = [null];
+    render();
+  }
 }
 const CONSOLE_FORMS = {
   "c-search": (form) => { const s = con[form.dataset.kind]; s.q = new FormData(form).get("q").trim(); s.cursors = [null]; render(); },
