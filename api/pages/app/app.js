@@ -311,9 +311,10 @@ async function setMeta(key, value) {
   return transact(["meta"], (tx) => { tx.objectStore("meta").put(value, key); });
 }
 async function wipe(stores) {
-  // What the head's console holds in memory goes with what is stored.
-  resetConsole();
   await transact(stores, (tx) => { for (const s of stores) tx.objectStore(s).clear(); });
+  // What the head's console holds in memory goes too (after the stores: the wipe never
+  // depends on the console's script).
+  if (typeof resetConsole === "function") resetConsole();
 }
 
 // ---------------------------------------------------------------- tokens
@@ -834,7 +835,7 @@ async function refreshMe() {
  * people's data the phone downloaded off it at once, keep the queue for the same user. */
 async function signInEnded() {
   access = null;
-  resetConsole();
+  if (typeof resetConsole === "function") resetConsole();
   const leaving = SERVER_COPY.concat(["results", "not_saved"]);
   await transact(leaving.concat(["meta"]), (tx) => {
     for (const s of leaving) tx.objectStore(s).clear();
@@ -856,7 +857,7 @@ async function passwordCheck(password, salt) {
 }
 async function afterSignIn(pair, password, given) {
   let login = given;
-  resetConsole();
+  if (typeof resetConsole === "function") resetConsole();
   access = { token: pair.access_token, expiresAt: Date.now() + pair.expires_in * 1000 };
   const meResponse = await api("GET", "/api/v1/me");
   const me = await meResponse.json();

@@ -24,6 +24,7 @@ Object.assign(TEXT, {
   c_search_people: ["Tìm theo tên (không cần dấu)", "Search by name (accents optional)"],
   c_choose_area: ["Khu phố", "Neighbourhood"],
   c_area_first: ["Hãy chọn một khu phố ở trình đơn trước.", "Choose a neighbourhood on the menu first."],
+  c_same_now: ["Máy chủ đã có đúng các giá trị bạn nhập; không cần lưu gì thêm.", "The server already holds what you entered; nothing more to save."],
   c_gone: ["Bản ghi này không còn (có thể đã bị xóa hoặc gộp).", "This record is no longer there (it may have been deleted or merged)."],
   c_find: ["Tìm", "Search"],
   c_f_all: ["Tất cả", "All"],
@@ -247,8 +248,13 @@ async function consoleScreen(name, me) {
 async function homeConsole(me) {
   let picker = "";
   if (me.role === "admin") {
-    if (!con.areas) con.areas = (await cGet(`/api/v1/areas${query({ kind: "neighbourhood", limit: 500 })}`)).body.items;
-    picker = `<label for="c-area">${esc(t("c_choose_area"))}</label><select id="c-area" data-change="c-area"><option value="">—</option>${con.areas.map((a) => `<option value="${esc(a.id)}"${a.id === con.area ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select>`;
+    if (!con.areas) {
+      try { con.areas = await allPages("/api/v1/areas", { kind: "neighbourhood", limit: 500 }); } catch (e) {
+        // Without signal the menu still draws; the picker comes back with the connection.
+        if (!(e instanceof Unreachable)) throw e;
+      }
+    }
+    if (con.areas) picker = `<label for="c-area">${esc(t("c_choose_area"))}</label><select id="c-area" data-change="c-area"><option value="">—</option>${con.areas.map((a) => `<option value="${esc(a.id)}"${a.id === con.area ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select>`;
   }
   const entries = [["c-people", "c_people"], ["c-households", "c_households"], ["c-conflicts", "c_conflicts"], ["c-duplicates", "c_duplicates"],
     ["c-import", "c_import"], ["c-volunteers", "c_volunteers"], ["c-activation", "c_activation"]];
@@ -368,8 +374,14 @@ async function saveEdit(path, typed, server, screen) {
   for (const [name, value] of Object.entries(typed)) {
     if (String(value ?? "") !== String(server[name] ?? "")) changes[name] = value;
   }
-  if (!Object.keys(changes).length) { con.stale = null; con.changes = null; ui.screen = "c-household"; return render(); }
+  if (!Object.keys(changes).length) {
+    // After a 412 the head's changes may now equal the server's values: say so, never silently.
+    if (con.stale) con.notice = t("c_same_now");
+    con.stale = null; con.changes = null; ui.screen = "c-household"; return render();
+  }
+  const session = con;
   const answer = await cSend("PATCH", path, changes, { "If-Match": con.etag });
+  if (con !== session) return;
   if (answer.ok) {
     con.stale = null; con.changes = null; con.notice = t("c_saved");
     ui.screen = "c-household"; return render();
@@ -380,6 +392,7 @@ async function saveEdit(path, typed, server, screen) {
       if (!(e instanceof ConsoleRefused)) throw e;
       con.stale = null; con.changes = null; con.notice = t("c_gone"); ui.screen = "c-households"; return render();
     }
+    if (con !== session) return;
     con.etag = fresh.etag;
     if (screen === "c-household-edit") con.loaded.household = fresh.body; else con.resident = fresh.body;
     con.stale = true; con.changes = changes;
@@ -592,13 +605,34 @@ async function consoleAction(action, arg, target) {
   // One console request at a time: a double click neither imports twice nor skips a page.
   if (con.busy) return false;
   con.busy = true;
+  // The button stays disabled until the screen is drawn again (a write is never sent twice).
+  if (target && action !== "c-print") target.disabled = true;
   if (!["c-print", "c-disable"].includes(action)) con.notice = "";
+  // A sign-out or wipe while a request waits replaces `con`: its answer is then dropped.
+  const session = con;
+  let redraw = false;
   try {
+    redraw = await consoleStep(action, arg, first, second, session);
+    return redraw;
+  } catch (e) {
+    if (e instanceof SignInEnded) { await signInEnded(); return true; }
+    if (e instanceof Unreachable) { con.notice = t("c_need_signal"); return true; }
+    if (e instanceof ConsoleRefused) { con.notice = problemText(e.problem); return true; }
+    throw e;
+  } finally {
+    session.busy = false;
+    if (target && !redraw) target.disabled = false;
+    if (target && action !== "c-print") ui.lastActive = Date.now();
+  }
+}
+async function consoleStep(action, arg, first, second, session) {
+  {
     switch (action) {
       case "c-filter": { const s = con[first]; s.filter = second; s.cursors = [null]; return true; }
       case "c-page": {
         const s = con[first];
-        if (second === "next" && s.next) s.cursors.push(s.next);
+        // The cursor is used once: a second click before the next page shows does nothing.
+        if (second === "next" && s.next) { s.cursors.push(s.next); s.next = null; }
         if (second === "prev" && s.cursors.length > 1) s.cursors.pop();
         return true;
       }
@@ -606,10 +640,12 @@ async function consoleAction(action, arg, target) {
       case "c-back": con.stale = null; con.changes = null; ui.screen = "c-household"; return true;
       case "c-edit-household": {
         const fresh = await cGet(`/api/v1/households/${con.household}`);
+        if (con !== session || !con.loaded) return false;
         con.loaded.household = fresh.body; con.etag = fresh.etag; con.stale = null; con.changes = null; ui.screen = "c-household-edit"; return true;
       }
       case "c-edit-resident": case "c-fix-eid": case "c-erase": {
         const fresh = await cGet(`/api/v1/residents/${arg}`);
+        if (con !== session) return false;
         con.resident = fresh.body; con.etag = fresh.etag; con.stale = null; con.changes = null;
         ui.screen = { "c-edit-resident": "c-resident-edit", "c-fix-eid": "c-eid", "c-erase": "c-erase" }[action];
         return true;
@@ -659,14 +695,6 @@ async function consoleAction(action, arg, target) {
       }
       default: return false;
     }
-  } catch (e) {
-    if (e instanceof SignInEnded) { await signInEnded(); return true; }
-    if (e instanceof Unreachable) { con.notice = t("c_need_signal"); return true; }
-    if (e instanceof ConsoleRefused) { con.notice = problemText(e.problem); return true; }
-    throw e;
-  } finally {
-    con.busy = false;
-    if (target && action !== "c-print") ui.lastActive = Date.now();
   }
 }
 function consoleChange(el) {
