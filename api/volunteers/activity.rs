@@ -168,7 +168,7 @@ pub async fn volunteer_activity(
             // The account details (two queries each) only for the volunteers returned.
             let items = ranked
                 .into_iter()
-                .map(|(user, health)| health.into_activity(user_response(conn, user)?))
+                .map(|(user, health)| Ok(health.into_activity(user_response(conn, user)?)))
                 .collect::<Result<Vec<_>, ApiError>>()?;
             Ok(ActivityReport {
                 items,
@@ -213,8 +213,8 @@ impl Health {
         }
     }
 
-    fn into_activity(self, volunteer: UserResponse) -> Result<VolunteerActivity, ApiError> {
-        Ok(VolunteerActivity {
+    fn into_activity(self, volunteer: UserResponse) -> VolunteerActivity {
+        VolunteerActivity {
             volunteer,
             last_sync_at: self.last_sync_at,
             inactive: self.inactive,
@@ -222,7 +222,7 @@ impl Health {
             rejected_this_week: self.rejected_this_week,
             queued_items: self.queued_items,
             devices: self.devices,
-        })
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, HEAD, NATIONAL_ADMIN, OFFICIAL, PASSWORD, VOLUNTEER, WARD_ADMIN};
 
-/// A volunteer of the other ward, out of the head's reach.
-fn far_volunteer(app: &TestApp, area: &str) -> String {
+/// A volunteer account in `area` (with the seeded users' password).
+fn volunteer_in(app: &TestApp, area: &str, email: &str, name: &str) -> String {
     app.with_db(|conn| {
         let hash: String = eid_adoption::schema::users::table
             .select(eid_adoption::schema::users::password_hash)
@@ -18,9 +18,9 @@ fn far_volunteer(app: &TestApp, area: &str) -> String {
         insert_account(
             conn,
             NewAccount {
-                email: Some("far@test.local"),
+                email: Some(email),
                 phone: None,
-                name: "Xa",
+                name,
                 role: Role::Volunteer,
                 area_id: Some(area),
                 password_hash: &hash,
@@ -30,6 +30,11 @@ fn far_volunteer(app: &TestApp, area: &str) -> String {
         )
         .unwrap()
     })
+}
+
+/// A volunteer of the other ward, out of the head's reach.
+fn far_volunteer(app: &TestApp, area: &str) -> String {
+    volunteer_in(app, area, "far@test.local", "Xa")
 }
 
 #[actix_web::test]
@@ -166,26 +171,7 @@ async fn officials_and_volunteers_do_not_manage_volunteers() {
 
 /// A second volunteer of the head's neighbourhood, who never synced.
 fn idle_volunteer(app: &TestApp, area: &str) -> String {
-    app.with_db(|conn| {
-        let hash: String = eid_adoption::schema::users::table
-            .select(eid_adoption::schema::users::password_hash)
-            .first(conn)
-            .unwrap();
-        insert_account(
-            conn,
-            NewAccount {
-                email: Some("idle@test.local"),
-                phone: None,
-                name: "Chưa đồng bộ",
-                role: Role::Volunteer,
-                area_id: Some(area),
-                password_hash: &hash,
-                language: Lang::Vi,
-                active: true,
-            },
-        )
-        .unwrap()
-    })
+    volunteer_in(app, area, "idle@test.local", "Chưa đồng bộ")
 }
 
 #[actix_web::test]
