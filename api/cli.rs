@@ -74,6 +74,16 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Merge, split, rename, move or dissolve areas from a plan file (JSON, the body of
+    /// `POST /api/v1/reorganisations`). Effective on or before today: applied now; later:
+    /// scheduled (the server applies it on its day).
+    Reorganise {
+        /// The plan (.json).
+        file: std::path::PathBuf,
+        /// Check and report what would move; nothing is written.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Send the weekly digest now to every official and head who opted in.
     SendDigest {
         /// Print the messages instead of queuing them.
@@ -117,6 +127,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             dry_run,
         } => import(&settings, &file, &area, dry_run),
         Command::Recount { area, repair } => recount(&settings, area.as_deref(), repair),
+        Command::Reorganise { file, dry_run } => reorganise(&settings, &file, dry_run),
         Command::SendDigest { dry_run } => send_digest(&settings, dry_run),
         Command::SeedDemo => {
             let state = AppState::build(settings)?;
@@ -190,7 +201,7 @@ fn report_demo(outcome: DemoOutcome) {
         } => {
             tracing::warn!(
                 accounts = demo::DEMO_EMAILS.join(", "),
-                "demo data seeded: Thanh Hóa → Bỉm Sơn → Phú Sơn → Khu phố 1…8"
+                "demo data seeded: Thanh Hóa → Quang Trung ward (formed 2025-07-01 from Phú Sơn, Bắc Sơn, Ngọc Trạo and Quang Trung commune of Bỉm Sơn town)"
             );
             if generated {
                 // Printed once, on stdout, so it is seen even with JSON logs.
@@ -350,6 +361,78 @@ fn import(
         "{} problems; nothing was written",
         outcome.problems.len()
     );
+    Ok(())
+}
+
+fn reorganise(settings: &Settings, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    use crate::reorganisations::{plan::ReorganisationPlan, submit, Submitted};
+    let text = std::fs::read_to_string(file)?;
+    let plan: ReorganisationPlan = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a reorganisation plan: {e}", file.display()))?;
+    if let Err(errors) = validator::Validate::validate(&plan) {
+        anyhow::bail!("{}: {errors}", file.display());
+    }
+    let db = Db::connect(&settings.database_location()?, 1, CommitMode::Each)?;
+    db.run_migrations()?;
+    let mut conn = db.writer_connection()?;
+    let actor = crate::audit::Actor::new(None, Some("cli"));
+    let today = crate::status::today();
+    let outcome = conn.transaction::<_, crate::problem::ApiError, _>(|conn| {
+        crate::adoption::counters::batched(conn, |conn| {
+            submit(
+                conn,
+                &plan,
+                &crate::auth::Scope::national(),
+                &actor,
+                today,
+                dry_run,
+            )
+        })
+    });
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            for field in &error.errors {
+                println!(
+                    "{}: {} / {} ({})",
+                    field.pointer, field.detail.vi, field.detail.en, field.code
+                );
+            }
+            anyhow::bail!(
+                "{}: the plan was refused ({}); nothing was written",
+                file.display(),
+                error.code.as_str()
+            );
+        }
+    };
+    let (heading, outcomes) = match outcome {
+        Submitted::Preview(outcomes) => ("dry run, nothing written".to_owned(), outcomes),
+        Submitted::Stored(row) => {
+            let outcomes = serde_json::from_str(row.summary.as_deref().unwrap_or("[]"))?;
+            (
+                format!("reorganisation {} is {}", row.id, row.status),
+                outcomes,
+            )
+        }
+    };
+    println!("{heading}; effective {}", plan.effective_on);
+    for step in outcomes {
+        let step: crate::reorganisations::apply::StepOutcome = step;
+        println!(
+            "{}. {} / {}: {} households ({} people) moved, {} areas moved, {} accounts re-scoped, {} assignments carried",
+            step.step + 1,
+            step.description_vi,
+            step.description_en,
+            step.households_moved,
+            step.residents_moved,
+            step.areas_moved,
+            step.users_rescoped,
+            step.assignments_moved
+        );
+        for warning in step.warnings {
+            println!("   warning: {warning}");
+        }
+    }
     Ok(())
 }
 

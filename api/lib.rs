@@ -28,6 +28,7 @@ pub mod pagination;
 pub mod patch;
 pub mod private_files;
 pub mod problem;
+pub mod reorganisations;
 pub mod residents;
 pub mod routes;
 pub mod schema;

@@ -54,7 +54,8 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         (name = "status", description = "Dated e-ID, signature and broadband events"),
         (name = "sync", description = "Offline sync for the volunteers' phones: push, pull, state"),
         (name = "conflicts", description = "Phone edits that met newer server values, for heads to resolve"),
-        (name = "areas", description = "The area tree: province → town/district → ward → neighbourhood"),
+        (name = "areas", description = "The area tree: province → ward (or town/district → ward) → neighbourhood"),
+        (name = "reorganisations", description = "Dated merges, splits, renames, moves and dissolutions of areas"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

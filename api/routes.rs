@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     adoption, areas, audit, auth, conflicts, digest, duplicates, households, imports, invitations,
-    ops, residents, sessions, status, sync, targets, users, visits, volunteers,
+    ops, reorganisations, residents, sessions, status, sync, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -42,6 +42,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(areas::create::create_area)
                 .service(areas::get::get_area)
                 .service(areas::update::update_area)
+                .service(areas::history::get_area_history)
+                .service(reorganisations::handlers::submit_reorganisation)
+                .service(reorganisations::handlers::list_reorganisations)
+                .service(reorganisations::handlers::get_reorganisation)
+                .service(reorganisations::handlers::cancel_reorganisation)
                 .service(targets::get_targets)
                 .service(adoption::export::export_figures)
                 .service(adoption::children::get_children)

@@ -14,6 +14,53 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ended_on -> Nullable<Date>,
+        succeeded_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reorganisations (id) {
+        id -> Text,
+        effective_on -> Date,
+        status -> Text,
+        title -> Text,
+        area_path -> Text,
+        plan -> Text,
+        summary -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        applied_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancelled_by -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    area_changes (id) {
+        id -> Text,
+        reorganisation_id -> Text,
+        area_id -> Text,
+        change -> Text,
+        other_area_id -> Nullable<Text>,
+        old_name -> Nullable<Text>,
+        new_name -> Nullable<Text>,
+        old_parent_id -> Nullable<Text>,
+        new_parent_id -> Nullable<Text>,
+        effective_on -> Date,
+    }
+}
+
+diesel::table! {
+    household_locations (household_id, until_on) {
+        household_id -> Text,
+        area_path -> Text,
+        from_on -> Date,
+        until_on -> Date,
+        reorganisation_id -> Text,
     }
 }
 
@@ -410,6 +457,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     sync_mutations,
     assignment_periods,
+    reorganisations,
+    area_changes,
+    household_locations,
     field_versions,
     sync_conflicts,
     sync_clock,

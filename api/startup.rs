@@ -25,6 +25,7 @@ pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::
     sender::spawn(state.db.clone(), delivery, state.settings.mail.clone());
     crate::digest::spawn(state.db.clone(), state.settings.clone());
     crate::adoption::counters::spawn_folder(state.db.clone());
+    crate::reorganisations::spawn_scheduler(state.db.clone());
     let spec = openapi::spec();
     let route_table = web::Data::new(RouteTable::from_openapi(&spec));
     let served = web::Data::new(ServedContract(openapi::spec_json()));

@@ -1,6 +1,8 @@
 //! `GET /api/v1/areas/{id}/adoption/children`: the figures of each area directly below, for
 //! ranking which neighbourhoods (or wards, or districts) lag.
 
+use std::collections::BTreeMap;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -10,7 +12,9 @@ use validator::Validate;
 
 use super::conditional::{respond, Conditional, HeldTags};
 use super::counters::{counts_of_many, figures_tag};
-use super::figures::{check_day, figures_from, pace_start, AdoptionFigures};
+use super::figures::{
+    check_day, day_in_life, figures_from, pace_start, passed_deadlines, AdoptionFigures,
+};
 use crate::areas::{find_in_scope, parse_uuid, Area};
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -64,12 +68,40 @@ pub fn judged_rate(figures: &AdoptionFigures, indicator: Indicator) -> Option<f6
         .and_then(|i| i.rate_official.or(i.rate_recorded))
 }
 
+/// The areas directly below `area` whose figures add up to its own: for a live area, its
+/// live children (an area that ended under it has handed its households on); for an area
+/// that ended, the children it had when it ended.
 pub fn children_of(conn: &mut DbConnection, area: &Area) -> Result<Vec<Area>, ApiError> {
-    Ok(areas::table
+    let mut select = areas::table
         .filter(areas::parent_id.eq(&area.id))
         .order(areas::code)
         .select(Area::as_select())
-        .load(conn)?)
+        .into_boxed();
+    if !area.is_ended() {
+        select = select.filter(areas::ended_on.is_null());
+    }
+    Ok(select.load(conn)?)
+}
+
+/// The counts on `day` of each of `children` of `area`: one statement over the counters
+/// for a live area, from where households were for one that ended.
+fn counts_of_children(
+    conn: &mut DbConnection,
+    area: &Area,
+    children: &[Area],
+    day: NaiveDate,
+) -> Result<BTreeMap<String, super::Counts>, ApiError> {
+    if !area.is_ended() {
+        let paths: Vec<String> = children.iter().map(|child| child.path.clone()).collect();
+        return counts_of_many(conn, &area.path, &paths, day);
+    }
+    children
+        .iter()
+        .map(|child| {
+            let counts = super::area_counts(conn, child, &[day])?;
+            Ok((child.path.clone(), counts[0]))
+        })
+        .collect()
 }
 
 /// The figures of every child area, ranked: the counts of all children in one statement per
@@ -84,15 +116,22 @@ pub fn ranked_children(
     order: Option<Order>,
 ) -> Result<Vec<AdoptionFigures>, ApiError> {
     let areas = children_of(conn, area)?;
-    let paths: Vec<String> = areas.iter().map(|child| child.path.clone()).collect();
-    let now = counts_of_many(conn, &area.path, &paths, day)?;
-    let then = counts_of_many(conn, &area.path, &paths, pace_start(day, pace_days))?;
+    let now = counts_of_children(conn, area, &areas, day)?;
+    let then = counts_of_children(conn, area, &areas, pace_start(day, pace_days))?;
     let targets = targets_in_force_of_many(conn, &areas)?;
+    let mut on_deadlines: BTreeMap<NaiveDate, BTreeMap<String, super::Counts>> = BTreeMap::new();
+    for deadline in passed_deadlines(targets.iter().flatten(), day) {
+        on_deadlines.insert(deadline, counts_of_children(conn, area, &areas, deadline)?);
+    }
     let mut children = areas
         .iter()
         .zip(&targets)
         .map(|(child, targets)| {
             let zero = super::Counts::default();
+            let own_deadlines = on_deadlines
+                .iter()
+                .map(|(deadline, of)| (*deadline, *of.get(&child.path).unwrap_or(&zero)))
+                .collect();
             figures_from(
                 child,
                 day,
@@ -100,6 +139,7 @@ pub fn ranked_children(
                 now.get(&child.path).unwrap_or(&zero),
                 then.get(&child.path).unwrap_or(&zero),
                 targets,
+                &own_deadlines,
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -167,8 +207,9 @@ pub async fn get_children(
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
+            let day = day_in_life(&area, query.as_of, day, "/as_of")?;
             let extra = format!("c|{day}|{pace_days}|{sort:?}|{:?}", query.order);
-            let tag = figures_tag(conn, &area.id, &area.path, &extra)?;
+            let tag = figures_tag(conn, &area, &extra)?;
             if held.hold(&tag) {
                 return Ok(Conditional::Unchanged(tag));
             }

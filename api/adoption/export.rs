@@ -71,6 +71,7 @@ fn status_text(status: TargetStatus) -> &'static str {
         TargetStatus::OnTrack => "Đúng tiến độ / on track",
         TargetStatus::AtRisk => "Có nguy cơ / at risk",
         TargetStatus::OffTrack => "Chậm tiến độ / off track",
+        TargetStatus::Missed => "Không đạt / missed",
     }
 }
 

@@ -4,15 +4,17 @@
 //! weeks and where it leads. Aggregates only: no names, so officials may read it.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::conditional::{respond, Conditional, HeldTags};
-use super::counters::{counts_on, figures_tag, EPOCH};
+use super::counters::{figures_tag, EPOCH};
 use super::needed::{required, still_needed};
-use super::Counts;
+use super::{area_counts, Counts};
 use crate::areas::{find_in_scope, parse_uuid, Area, AreaKind};
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -46,9 +48,29 @@ pub struct TargetProgress {
     pub still_needed: i64,
     pub met: bool,
     /// The day the target is reached if the pace of the last `pace_days` holds (and the
-    /// denominator stays as it is); `null` when met, or when the count is not growing.
+    /// denominator stays as it is); `null` when met, when the count is not growing, or when
+    /// the deadline has passed.
     pub projected_on: Option<NaiveDate>,
+    /// `met` or `missed` once the deadline has passed (judged on the deadline day); before
+    /// it, where the pace leads.
     pub status: TargetStatus,
+    /// Whether the deadline is before the day asked (the target is history: judged on its
+    /// deadline day, listed after the targets still in force).
+    pub deadline_passed: bool,
+    /// The figure on the deadline day, once it has passed; `null` before.
+    pub on_deadline: Option<DeadlineFigure>,
+}
+
+/// What a target's area had on the deadline day.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct DeadlineFigure {
+    pub count: i64,
+    /// The denominator the target was judged against that day (official, else recorded).
+    pub denominator: i64,
+    /// Percent of that denominator; `null` when it was 0.
+    pub rate: Option<f64>,
+    /// How many people (or households) it fell short by; 0 when met.
+    pub short_by: i64,
 }
 
 /// Where a target stands.
@@ -62,8 +84,10 @@ pub enum TargetStatus {
     /// At the current pace, reached after the deadline, but the pace needed is at most
     /// twice the current one.
     AtRisk,
-    /// Deadline passed, no growth, or more than twice the current pace needed.
+    /// No growth, or more than twice the current pace needed.
     OffTrack,
+    /// The deadline has passed and the target was not reached on the deadline day.
+    Missed,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,7 +175,9 @@ pub fn parts(indicator: Indicator, counts: &Counts, area: &Area) -> (i64, i64, O
     }
 }
 
-/// Judges one target given the count now and its growth over the pace window.
+/// Judges one target given the count now, its growth over the pace window and — once the
+/// deadline has passed — the count and denominator on the deadline day.
+#[allow(clippy::too_many_arguments)]
 fn progress(
     target: &TargetResponse,
     judged: i64,
@@ -160,26 +186,36 @@ fn progress(
     pace_days: u32,
     day: NaiveDate,
     official: bool,
+    on_deadline: Option<(i64, i64)>,
 ) -> TargetProgress {
     let basis_points = (target.threshold_percent * 100.0).round() as i64;
     let needed = still_needed(target.comparison, basis_points, judged, count);
+    let deadline_passed = target.deadline < day;
+    let on_deadline = deadline_passed.then(|| {
+        let (count, denominator) = on_deadline.unwrap_or((0, judged));
+        DeadlineFigure {
+            count,
+            denominator,
+            rate: percent(count, denominator),
+            short_by: still_needed(target.comparison, basis_points, denominator, count),
+        }
+    });
     // Days until `needed` more at `pace_change` per `pace_days` days, rounded up, on
     // integers so the projected day does not wobble with floating point.
-    let projected_on = (needed > 0 && pace_change > 0)
+    let projected_on = (needed > 0 && pace_change > 0 && !deadline_passed)
         .then(|| (needed * i64::from(pace_days) + pace_change - 1) / pace_change)
         .and_then(|days| day.checked_add_days(chrono::Days::new(days as u64)));
-    let status = if needed == 0 {
-        TargetStatus::Met
-    } else if target.deadline < day {
-        TargetStatus::OffTrack
-    } else {
-        match projected_on {
+    let status = match on_deadline {
+        Some(figure) if figure.short_by == 0 => TargetStatus::Met,
+        Some(_) => TargetStatus::Missed,
+        None if needed == 0 => TargetStatus::Met,
+        None => match projected_on {
             Some(on) if on <= target.deadline => TargetStatus::OnTrack,
             Some(on) if (on - day).num_days() <= 2 * (target.deadline - day).num_days() => {
                 TargetStatus::AtRisk
             }
             _ => TargetStatus::OffTrack,
-        }
+        },
     };
     TargetProgress {
         comparison: target.comparison,
@@ -193,7 +229,35 @@ fn progress(
         met: needed == 0,
         projected_on,
         status,
+        deadline_passed,
+        on_deadline,
     }
+}
+
+/// The deadlines before `day` among `targets`: the days whose counts judge them.
+pub fn passed_deadlines<'a>(
+    targets: impl IntoIterator<Item = &'a TargetResponse>,
+    day: NaiveDate,
+) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = targets
+        .into_iter()
+        .map(|t| t.deadline)
+        .filter(|deadline| *deadline < day)
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+/// The targets still in force first, nearest deadline first; then the passed ones, most
+/// recent first: what a ward must reach next leads, what it met or missed follows.
+fn in_order(mut targets: Vec<TargetProgress>) -> Vec<TargetProgress> {
+    targets.sort_by(|a, b| match (a.deadline_passed, b.deadline_passed) {
+        (false, false) => a.deadline.cmp(&b.deadline),
+        (true, true) => b.deadline.cmp(&a.deadline),
+        (passed, _) => passed.cmp(&!passed),
+    });
+    targets
 }
 
 /// The figures of an area on a day, from the counters.
@@ -203,10 +267,61 @@ pub fn figures_of(
     day: NaiveDate,
     pace_days: u32,
 ) -> Result<AdoptionFigures, ApiError> {
-    let counts = counts_on(conn, &area.path, day)?;
-    let before = counts_on(conn, &area.path, pace_start(day, pace_days))?;
     let targets = targets_in_force(conn, area)?;
-    figures_from(area, day, pace_days, &counts, &before, &targets)
+    let deadlines = passed_deadlines(&targets, day);
+    // Every day needed, ascending, read together.
+    let start = pace_start(day, pace_days);
+    let mut days: Vec<NaiveDate> = deadlines.iter().copied().chain([start, day]).collect();
+    days.sort_unstable();
+    days.dedup();
+    let read: BTreeMap<NaiveDate, Counts> = days
+        .iter()
+        .copied()
+        .zip(area_counts(conn, area, &days)?)
+        .collect();
+    let counts = read[&day];
+    let before = read[&start];
+    let on_deadlines: BTreeMap<NaiveDate, Counts> =
+        deadlines.iter().map(|d| (*d, read[d])).collect();
+    figures_from(
+        area,
+        day,
+        pace_days,
+        &counts,
+        &before,
+        &targets,
+        &on_deadlines,
+    )
+}
+
+/// The day an area's figures are read for: `day` (the day asked, or today), except that an
+/// area that ended is read on its last day when no day was asked, and a day on or after its
+/// end is refused (it did not exist then; its successor has the figures).
+pub fn day_in_life(
+    area: &Area,
+    asked: Option<NaiveDate>,
+    day: NaiveDate,
+    pointer: &str,
+) -> Result<NaiveDate, ApiError> {
+    let Some(ended) = area.ended_on else {
+        return Ok(day);
+    };
+    let last = ended.pred_opt().unwrap_or(ended);
+    match asked {
+        None => Ok(day.min(last)),
+        Some(day) if day < ended => Ok(day),
+        Some(_) => Err(ApiError::invalid_field(
+            pointer,
+            "after-area-ended",
+            Text::owned(
+                format!(
+                    "Địa bàn này đã kết thúc từ ngày {}; hãy xem địa bàn thay thế",
+                    ended.format("%d/%m/%Y")
+                ),
+                format!("This area ended on {ended}; see the area that replaced it"),
+            ),
+        )),
+    }
 }
 
 /// The first day of the pace window ending on `day`.
@@ -216,7 +331,8 @@ pub fn pace_start(day: NaiveDate, pace_days: u32) -> NaiveDate {
         .max(EPOCH)
 }
 
-/// The figures of an area from its counts on the day and at the start of the pace window.
+/// The figures of an area from its counts on the day, at the start of the pace window and
+/// on each passed deadline (`on_deadlines`, see `passed_deadlines`).
 pub fn figures_from(
     area: &Area,
     day: NaiveDate,
@@ -224,6 +340,7 @@ pub fn figures_from(
     counts: &Counts,
     before: &Counts,
     targets: &[TargetResponse],
+    on_deadlines: &BTreeMap<NaiveDate, Counts>,
 ) -> Result<AdoptionFigures, ApiError> {
     let indicators = Indicator::ALL
         .into_iter()
@@ -242,21 +359,28 @@ pub fn figures_from(
                 coverage: official.and_then(|o| percent(recorded, o)),
                 pace_change,
                 pace_per_day: (pace_change as f64 * 100.0 / f64::from(pace_days)).round() / 100.0,
-                targets: targets
-                    .iter()
-                    .filter(|t| t.indicator == indicator)
-                    .map(|t| {
-                        progress(
-                            t,
-                            judged,
-                            count,
-                            pace_change,
-                            pace_days,
-                            day,
-                            official.is_some(),
-                        )
-                    })
-                    .collect(),
+                targets: in_order(
+                    targets
+                        .iter()
+                        .filter(|t| t.indicator == indicator)
+                        .map(|t| {
+                            let then = on_deadlines.get(&t.deadline).map(|c| {
+                                let (count, recorded, official) = parts(indicator, c, area);
+                                (count, official.unwrap_or(recorded))
+                            });
+                            progress(
+                                t,
+                                judged,
+                                count,
+                                pace_change,
+                                pace_days,
+                                day,
+                                official.is_some(),
+                                then,
+                            )
+                        })
+                        .collect(),
+                ),
             }
         })
         .collect();
@@ -296,7 +420,8 @@ pub async fn get_adoption(
     id: web::Path<uuid::Uuid>,
     query: ApiQuery<AdoptionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let day = check_day(query.0.as_of, "/as_of")?;
+    let asked = query.0.as_of;
+    let day = check_day(asked, "/as_of")?;
     let pace_days = state.settings.adoption.pace_days;
     let id = id.into_inner().to_string();
     let held = HeldTags::of(&req);
@@ -304,7 +429,8 @@ pub async fn get_adoption(
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let tag = figures_tag(conn, &area.id, &area.path, &format!("f|{day}|{pace_days}"))?;
+            let day = day_in_life(&area, asked, day, "/as_of")?;
+            let tag = figures_tag(conn, &area, &format!("f|{day}|{pace_days}"))?;
             if held.hold(&tag) {
                 return Ok(Conditional::Unchanged(tag));
             }

@@ -18,6 +18,7 @@ pub mod conditional;
 pub mod counters;
 pub mod export;
 pub mod figures;
+pub mod located;
 pub mod needed;
 pub mod series;
 
@@ -49,6 +50,20 @@ impl std::ops::AddAssign for Counts {
         self.adults_with_signature += other.adults_with_signature;
         self.households += other.households;
         self.households_with_fibre += other.households_with_fibre;
+    }
+}
+
+/// The counts served for an area on each of `days` (ascending): from the counters for a
+/// live area, from where households were for one that ended (`located`).
+pub fn area_counts(
+    conn: &mut DbConnection,
+    area: &Area,
+    days: &[NaiveDate],
+) -> Result<Vec<Counts>, ApiError> {
+    if area.is_ended() {
+        located::located_counts(conn, area, days)
+    } else {
+        counters::counts_series(conn, &area.path, days)
     }
 }
 

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::counters::counts_series;
+use super::area_counts;
+use super::figures::day_in_life;
 use super::figures::{check_day, parts, percent};
 use crate::areas::{find_in_scope, parse_uuid};
 use crate::auth::Caller;
@@ -134,7 +135,20 @@ pub async fn get_series(
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let counts = counts_series(conn, &area.path, &days)?;
+            let (days, to) = match area.ended_on {
+                // An ended area's series stops on its last day.
+                Some(ended) if query.to.is_none() => {
+                    let last = ended.pred_opt().unwrap_or(ended);
+                    let kept: Vec<NaiveDate> = days.into_iter().filter(|d| *d <= last).collect();
+                    (kept, to.min(last))
+                }
+                Some(_) => {
+                    day_in_life(&area, Some(to), to, "/to")?;
+                    (days, to)
+                }
+                None => (days, to),
+            };
+            let counts = area_counts(conn, &area, &days)?;
             let points = days
                 .iter()
                 .zip(counts)

@@ -73,7 +73,9 @@ pub async fn create_area(
         .write(move |conn| {
             let parent = match request.parent_id {
                 Some(parent_id) => {
-                    Some(find_in_scope(conn, &caller.scope, &parent_id.to_string())?)
+                    let parent = find_in_scope(conn, &caller.scope, &parent_id.to_string())?;
+                    parent.require_live()?;
+                    Some(parent)
                 }
                 None if caller.scope.is_national() => None,
                 None => {

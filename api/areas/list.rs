@@ -21,6 +21,9 @@ pub struct AreaListQuery {
     pub kind: Option<AreaKind>,
     /// Only the direct children of this area.
     pub parent_id: Option<uuid::Uuid>,
+    /// Also list areas that ended (merged, split, dissolved): their figures stay readable
+    /// for the days they existed. Default `false`: the map as it is today.
+    pub include_ended: Option<bool>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 50).
@@ -74,6 +77,9 @@ pub async fn list_areas(
             }
             if let Some(after) = after {
                 select = select.filter(areas::path.gt(after));
+            }
+            if !query.include_ended.unwrap_or(false) {
+                select = select.filter(areas::ended_on.is_null());
             }
             Ok(select.load::<Area>(conn)?)
         })

@@ -5,10 +5,11 @@
 
 pub mod create;
 pub mod get;
+pub mod history;
 pub mod list;
 pub mod update;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -58,7 +59,8 @@ impl AreaKind {
             (self, parent),
             (Province, None)
                 | (District | Town, Some(Province))
-                | (Ward, Some(District | Town))
+                // Since 1 July 2025 wards and communes sit directly under the province.
+                | (Ward, Some(Province | District | Town))
                 | (Neighbourhood, Some(Ward))
         )
     }
@@ -78,11 +80,28 @@ pub struct Area {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day it stopped existing (merged, split, dissolved); `None` while it exists.
+    pub ended_on: Option<NaiveDate>,
+    /// Where its households and users went when it ended.
+    pub succeeded_by: Option<String>,
 }
 
 impl Area {
     pub fn kind(&self) -> Option<AreaKind> {
         AreaKind::parse(&self.kind)
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended_on.is_some()
+    }
+
+    /// Refuses a change to an area that no longer exists (`area-ended`).
+    pub fn require_live(&self) -> Result<(), ApiError> {
+        if self.is_ended() {
+            Err(ProblemCode::AreaEnded.into())
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -103,6 +122,11 @@ pub struct AreaResponse {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The day the area stopped existing (merged into another, split, dissolved); `null`
+    /// while it exists. Its figures stay readable for the days before.
+    pub ended_on: Option<NaiveDate>,
+    /// The area its households and users went to when it ended.
+    pub succeeded_by: Option<uuid::Uuid>,
 }
 
 impl TryFrom<Area> for AreaResponse {
@@ -122,6 +146,8 @@ impl TryFrom<Area> for AreaResponse {
             version: area.version,
             created_at: area.created_at.and_utc(),
             updated_at: area.updated_at.and_utc(),
+            ended_on: area.ended_on,
+            succeeded_by: area.succeeded_by.as_deref().map(parse_uuid).transpose()?,
         })
     }
 }
@@ -133,6 +159,8 @@ pub struct AreaSummary {
     pub kind: AreaKind,
     pub code: String,
     pub name: String,
+    /// The day it stopped existing; `null` while it exists.
+    pub ended_on: Option<NaiveDate>,
 }
 
 impl TryFrom<&Area> for AreaSummary {
@@ -146,6 +174,7 @@ impl TryFrom<&Area> for AreaSummary {
                 .ok_or_else(|| ApiError::internal("unknown area kind stored"))?,
             code: area.code.clone(),
             name: area.name.clone(),
+            ended_on: area.ended_on,
         })
     }
 }
@@ -157,13 +186,44 @@ pub fn parse_uuid(value: &str) -> Result<uuid::Uuid, ApiError> {
 /// The area with this id if it lies in the scope; otherwise `area-not-found`, so that
 /// callers cannot learn which ids exist outside their scope.
 pub fn find_in_scope(conn: &mut DbConnection, scope: &Scope, id: &str) -> Result<Area, ApiError> {
-    areas::table
+    let area = areas::table
         .find(id)
         .select(Area::as_select())
         .first(conn)
         .optional()?
-        .filter(|area| scope.contains(&area.path))
-        .ok_or_else(|| ProblemCode::AreaNotFound.into())
+        .ok_or(ProblemCode::AreaNotFound)?;
+    if is_visible(conn, scope, &area)? {
+        Ok(area)
+    } else {
+        Err(ProblemCode::AreaNotFound.into())
+    }
+}
+
+/// Whether a scope may read an area: it lies in the scope, or it ended and what replaced
+/// it does (the officials of a merged ward read the history of the wards it was formed
+/// from, which sit elsewhere in the tree).
+pub fn is_visible(conn: &mut DbConnection, scope: &Scope, area: &Area) -> Result<bool, ApiError> {
+    if scope.contains(&area.path) {
+        return Ok(true);
+    }
+    let mut next = area.succeeded_by.clone();
+    // Successions form a chain from older to newer areas; the bound only guards the loop.
+    for _ in 0..32 {
+        let Some(id) = next else { break };
+        let Some((path, successor)) = areas::table
+            .find(&id)
+            .select((areas::path, areas::succeeded_by))
+            .first::<(String, Option<String>)>(conn)
+            .optional()?
+        else {
+            break;
+        };
+        if scope.contains(&path) {
+            return Ok(true);
+        }
+        next = successor;
+    }
+    Ok(false)
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Area>, ApiError> {
@@ -265,6 +325,7 @@ mod tests {
         assert!(Neighbourhood.fits_under(Some(Ward)));
         assert!(!Neighbourhood.fits_under(Some(Town)));
         assert!(!Ward.fits_under(None));
+        assert!(Ward.fits_under(Some(Province)));
         assert!(!Province.fits_under(Some(Province)));
     }
 

@@ -1,5 +1,6 @@
-//! A believable, entirely synthetic Phú Sơn for the demo: about 3,000 households and 9,000
-//! residents spread over the eight neighbourhoods, with a Vietnamese-looking age pyramid and
+//! A believable, entirely synthetic population for the demo map: 120 households per
+//! neighbourhood (about 3,000 households and 9,000 residents over the 25 neighbourhoods of
+//! the four units that formed Quang Trung ward), with a Vietnamese-looking age pyramid and
 //! names, e-ID, signature and broadband events dated over 2024–2026 (some certificates
 //! expired, some people moved away or deceased), and visits by the demo volunteer in
 //! Khu phố 1. Generated from a fixed seed by SplitMix64, so the same day gives the same
@@ -17,7 +18,7 @@ use crate::status::derive::{broadband_on, Event, EventKind};
 use crate::status::{insert_event_row, today, EventRecord};
 
 pub const SEED: u64 = 0x5048_5553_4f4e_2025;
-pub const HOUSEHOLDS_PER_NEIGHBOURHOOD: usize = 375;
+pub const HOUSEHOLDS_PER_NEIGHBOURHOOD: usize = 120;
 
 /// SplitMix64: tiny, fast and stable forever (unlike a library RNG whose stream may change).
 struct Rng(u64);
@@ -168,6 +169,8 @@ pub fn seed(
     let today = today();
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
     let mut totals = Totals::default();
+    let mut adults_by_parent: std::collections::BTreeMap<String, (i64, i64)> =
+        std::collections::BTreeMap::new();
     for (index, area) in neighbourhoods.iter().enumerate() {
         let mut adults = 0i64;
         for number in 0..HOUSEHOLDS_PER_NEIGHBOURHOOD {
@@ -335,6 +338,11 @@ pub fn seed(
             ))
             .execute(conn)?;
         totals.adults += adults;
+        if let Some(parent) = &area.parent_id {
+            let entry = adults_by_parent.entry(parent.clone()).or_default();
+            entry.0 += adults;
+            entry.1 += 1;
+        }
     }
     // The counters in one pass over the demo tree rather than person by person.
     if let Some(root) = neighbourhoods.first().and_then(|n| {
@@ -344,12 +352,11 @@ pub fn seed(
     }) {
         crate::adoption::counters::rebuild_tree(conn, &root, &|_, _| {})?;
     }
-    // The ward's official figures are those of its neighbourhoods together.
-    if let Some(ward_id) = neighbourhoods.first().and_then(|n| n.parent_id.clone()) {
-        let count = neighbourhoods.len() as i64;
+    // Each ward's official figures are those of its neighbourhoods together.
+    for (ward_id, (adults, count)) in adults_by_parent {
         diesel::update(crate::schema::areas::table.find(ward_id))
             .set((
-                crate::schema::areas::official_adult_population.eq(Some(totals.adults * 108 / 100)),
+                crate::schema::areas::official_adult_population.eq(Some(adults * 108 / 100)),
                 crate::schema::areas::official_household_count.eq(Some(
                     count * (HOUSEHOLDS_PER_NEIGHBOURHOOD as i64) * 104 / 100,
                 )),

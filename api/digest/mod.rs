@@ -115,10 +115,12 @@ fn status_name(status: TargetStatus, lang: Lang) -> &'static str {
         (TargetStatus::OnTrack, Lang::Vi) => "đúng tiến độ",
         (TargetStatus::AtRisk, Lang::Vi) => "có nguy cơ",
         (TargetStatus::OffTrack, Lang::Vi) => "chậm tiến độ",
+        (TargetStatus::Missed, Lang::Vi) => "không đạt",
         (TargetStatus::Met, Lang::En) => "met",
         (TargetStatus::OnTrack, Lang::En) => "on track",
         (TargetStatus::AtRisk, Lang::En) => "at risk",
         (TargetStatus::OffTrack, Lang::En) => "off track",
+        (TargetStatus::Missed, Lang::En) => "missed",
     }
 }
 
@@ -147,10 +149,20 @@ pub fn figure_lines(now: &AdoptionFigures, before: &AdoptionFigures, lang: Lang)
                         .trim_end_matches(",0"),
                     t.deadline.format("%d/%m/%Y"),
                     status_name(t.status, lang),
-                    if t.still_needed > 0 {
-                        format!(", còn cần {}", t.still_needed)
-                    } else {
-                        String::new()
+                    match t.on_deadline {
+                        Some(then) if then.short_by > 0 => format!(
+                            " (ngày {} đạt {}, thiếu {} so với mục tiêu)",
+                            t.deadline.format("%d/%m/%Y"),
+                            rate_text(then.rate, lang),
+                            then.short_by
+                        ),
+                        Some(then) => format!(
+                            " (ngày {} đạt {})",
+                            t.deadline.format("%d/%m/%Y"),
+                            rate_text(then.rate, lang)
+                        ),
+                        None if t.still_needed > 0 => format!(", còn cần {}", t.still_needed),
+                        None => String::new(),
                     },
                 ),
                 Lang::En => format!(
@@ -165,10 +177,18 @@ pub fn figure_lines(now: &AdoptionFigures, before: &AdoptionFigures, lang: Lang)
                         .trim_end_matches(".0"),
                     t.deadline,
                     status_name(t.status, lang),
-                    if t.still_needed > 0 {
-                        format!(", {} still needed", t.still_needed)
-                    } else {
-                        String::new()
+                    match t.on_deadline {
+                        Some(then) if then.short_by > 0 => format!(
+                            " ({} on {}, {} short of the target)",
+                            rate_text(then.rate, lang),
+                            t.deadline,
+                            then.short_by
+                        ),
+                        Some(then) => {
+                            format!(" ({} on {})", rate_text(then.rate, lang), t.deadline)
+                        }
+                        None if t.still_needed > 0 => format!(", {} still needed", t.still_needed),
+                        None => String::new(),
                     },
                 ),
             })

@@ -106,6 +106,7 @@ pub fn create(
     if !in_record_scope {
         return Err(ProblemCode::AreaNotFound.into());
     }
+    area.require_live()?;
     if area.kind() != Some(AreaKind::Neighbourhood) {
         return Err(ApiError::invalid_field(
             "/area_id",

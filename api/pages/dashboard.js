@@ -15,6 +15,7 @@ const TEXT = {
     of: "trên", needed: "còn cần", people: "người", households: "hộ",
     projected: "dự kiến đạt", deadline: "hạn", target_at_least: "ít nhất", target_more_than: "trên",
     met: "Đã đạt", on_track: "Đúng tiến độ", at_risk: "Có nguy cơ", off_track: "Chậm tiến độ",
+    missed: "Không đạt", on_deadline: "đến hạn đạt", short_by: "thiếu", met_on_deadline: "đã đạt đúng hạn",
     recorded: "Theo số ghi nhận", official: "Theo số chính thức", coverage: "Độ phủ",
     pace: "Tốc độ 28 ngày qua", name: "Khu vực", no_children: "Không có khu vực trực thuộc.",
     sex: "Giới tính", age: "Độ tuổi", male: "Nam", female: "Nữ", unspecified: "Không rõ",
@@ -33,6 +34,7 @@ const TEXT = {
     of: "of", needed: "still needed", people: "people", households: "households",
     projected: "projected", deadline: "deadline", target_at_least: "at least", target_more_than: "more than",
     met: "Met", on_track: "On track", at_risk: "At risk", off_track: "Off track",
+    missed: "Missed", on_deadline: "reached by the deadline", short_by: "short by", met_on_deadline: "met by the deadline",
     recorded: "Of recorded", official: "Of official", coverage: "Coverage",
     pace: "Pace, last 28 days", name: "Area", no_children: "No areas below.",
     sex: "Sex", age: "Age", male: "Men", female: "Women", unspecified: "Unspecified",
@@ -199,14 +201,24 @@ function card(figures) {
     const marker = element("div", { class: "marker", title: target.threshold_percent + " %" });
     marker.style.left = target.threshold_percent + "%";
     bar.append(marker);
+    // A passed deadline is history: said as met or missed on that day, by how many, after
+    // the targets still in force (the server lists them in that order).
+    const then = target.on_deadline;
+    const outcome = !then
+      ? [
+          target.still_needed > 0 ? ` · ${t("needed")} ${number(target.still_needed)} ${unit}` : "",
+          target.projected_on ? ` · ${t("projected")} ${date(target.projected_on)}` : "",
+        ]
+      : then.short_by > 0
+        ? [` · ${t("on_deadline")} ${percent(then.rate)}, ${t("short_by")} ${number(then.short_by)} ${unit}`]
+        : [` · ${t("met_on_deadline")} (${percent(then.rate)})`];
     targets.append(
       element(
         "li",
-        {},
+        { class: then ? "passed" : "in-force" },
         element("span", { class: "status " + target.status }, t(target.status)),
         ` ${t("target_" + target.comparison)} ${target.threshold_percent} %, ${t("deadline")} ${date(target.deadline)}`,
-        target.still_needed > 0 ? ` · ${t("needed")} ${number(target.still_needed)} ${unit}` : "",
-        target.projected_on ? ` · ${t("projected")} ${date(target.projected_on)}` : "",
+        ...outcome,
       ),
     );
   }

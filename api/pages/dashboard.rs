@@ -42,6 +42,8 @@ section { margin-top: 1rem; overflow-x: auto; }
 .status.on_track { background: #d0e4fb; color: #0b3f7a; }
 .status.at_risk { background: #ffe0b2; color: #8a4b00; }
 .status.off_track { background: #ffcdd2; color: #8e0000; }
+.status.missed { background: #424242; color: #fff; }
+.targets li.passed { color: #555; }
 .small { font-size: 0.85rem; color: #555; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid #e3e6ea; }

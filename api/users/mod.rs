@@ -186,6 +186,9 @@ pub fn check_placement(
         // Out of scope answers like a missing area: 404, nothing learnt about it.
         Some(id) => Some(find_in_scope(conn, caller_scope, id)?),
     };
+    if let Some(area) = &area {
+        area.require_live()?;
+    }
     if role == Role::Head && area.as_ref().and_then(Area::kind) != Some(AreaKind::Neighbourhood) {
         return Err(ApiError::invalid_field(
             "/area_id",
@@ -215,7 +218,7 @@ pub fn check_placement(
         let pointer = format!("/assignment_ids/{index}");
         let assigned = find_in_scope(conn, &own_scope, id)
             .ok()
-            .filter(|a| a.kind() == Some(AreaKind::Neighbourhood))
+            .filter(|a| a.kind() == Some(AreaKind::Neighbourhood) && !a.is_ended())
             .ok_or_else(|| {
                 ApiError::invalid_field(
                     &pointer,

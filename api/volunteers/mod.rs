@@ -116,6 +116,18 @@ pub fn start_assignment(
     user_id: &str,
     area_id: &str,
 ) -> Result<bool, ApiError> {
+    start_assignment_since(conn, user_id, area_id, None)
+}
+
+/// `start_assignment` with the period starting at `since` instead of now: a reorganisation
+/// carries an assignment to the area that replaced the old one, and what the phone recorded
+/// while the volunteer was assigned there stays accepted.
+pub fn start_assignment_since(
+    conn: &mut DbConnection,
+    user_id: &str,
+    area_id: &str,
+    since: Option<chrono::NaiveDateTime>,
+) -> Result<bool, ApiError> {
     use crate::schema::assignment_periods;
     let already: i64 = volunteer_assignments::table
         .filter(volunteer_assignments::user_id.eq(user_id))
@@ -138,7 +150,7 @@ pub fn start_assignment(
             assignment_periods::id.eq(crate::db::new_id()),
             assignment_periods::user_id.eq(user_id),
             assignment_periods::area_id.eq(area_id),
-            assignment_periods::assigned_at.eq(at),
+            assignment_periods::assigned_at.eq(since.map_or(at, |since| since.min(at))),
         ))
         .execute(conn)?;
     crate::sync::feed::republish_area(conn, area_id)?;

@@ -43,8 +43,8 @@ pub use rebuild::{
     rebuild_neighbourhood, rebuild_rollup, rebuild_tree, stored_buckets_in, stored_spans_in,
 };
 pub use spans::{
-    compute_spans, household_spans, load_events, resident_spans, ComputedSpans, EventsBySubject,
-    Span,
+    compute_spans, household_spans, load_events, load_events_of_households, resident_spans,
+    ComputedSpans, EventsBySubject, Span,
 };
 
 use super::Counts;

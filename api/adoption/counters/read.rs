@@ -171,6 +171,18 @@ pub fn counts_series(
 }
 
 #[derive(QueryableByName)]
+struct Stamps {
+    #[diesel(sql_type = BigInt)]
+    households: i64,
+    #[diesel(sql_type = BigInt)]
+    residents: i64,
+    #[diesel(sql_type = BigInt)]
+    events: i64,
+    #[diesel(sql_type = BigInt)]
+    locations: i64,
+}
+
+#[derive(QueryableByName)]
 struct Inputs {
     #[diesel(sql_type = BigInt)]
     generation: i64,
@@ -193,10 +205,10 @@ struct Inputs {
 /// between the two then costs one more full answer, never a stale 304.
 pub fn figures_tag(
     conn: &mut DbConnection,
-    area_id: &str,
-    area_path: &str,
+    area: &crate::areas::Area,
     extra: &str,
 ) -> Result<String, ApiError> {
+    let (area_id, area_path) = (area.id.as_str(), area.path.as_str());
     let inputs: Inputs = diesel::sql_query(
         "SELECT \
            (SELECT generation FROM adoption_fold_state WHERE id = 1) AS generation, \
@@ -212,6 +224,22 @@ pub fn figures_tag(
     .bind::<Text, _>(area_id)
     .get_result(conn)?;
     let mut hasher = Sha256::new();
+    if area.is_ended() {
+        // An ended area is counted from the raw rows of households now elsewhere: any
+        // change to them restamps a row, so the highest stamps move with its figures.
+        let stamps: Stamps = diesel::sql_query(
+            "SELECT \
+               (SELECT COALESCE(MAX(sync_seq), 0) FROM households) AS households, \
+               (SELECT COALESCE(MAX(sync_seq), 0) FROM residents) AS residents, \
+               (SELECT COALESCE(MAX(sync_seq), 0) FROM status_events) AS events, \
+               (SELECT COUNT(*) FROM household_locations) AS locations",
+        )
+        .get_result(conn)?;
+        hasher.update(format!(
+            "ended|{}|{}|{}|{}|",
+            stamps.households, stamps.residents, stamps.events, stamps.locations
+        ));
+    }
     hasher.update(format!(
         "{}|{}|{}|{}|{}|{}|{area_path}|{extra}",
         inputs.generation,

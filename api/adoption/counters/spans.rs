@@ -228,6 +228,37 @@ pub fn load_events(
     Ok(EventsBySubject(by_subject))
 }
 
+/// The events of the households with these ids and of everyone recorded in them.
+pub fn load_events_of_households(
+    conn: &mut DbConnection,
+    household_ids: &[String],
+) -> Result<EventsBySubject, ApiError> {
+    let mut by_subject: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    for chunk in household_ids.chunks(500) {
+        let people = residents::table
+            .filter(residents::household_id.eq_any(chunk))
+            .select(residents::id.nullable());
+        let personal: Vec<StatusEventRow> = status_events::table
+            .filter(status_events::resident_id.eq_any(people))
+            .filter(status_events::voided_at.is_null())
+            .select(StatusEventRow::as_select())
+            .load(conn)?;
+        let domestic: Vec<StatusEventRow> = status_events::table
+            .filter(status_events::household_id.eq_any(chunk))
+            .filter(status_events::resident_id.is_null())
+            .filter(status_events::voided_at.is_null())
+            .select(StatusEventRow::as_select())
+            .load(conn)?;
+        for row in personal.iter().chain(&domestic) {
+            if let Some(event) = row.as_event() {
+                let subject = row.resident_id.as_ref().unwrap_or(&row.household_id);
+                by_subject.entry(subject.clone()).or_default().push(event);
+            }
+        }
+    }
+    Ok(EventsBySubject(by_subject))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
