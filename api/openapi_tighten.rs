@@ -12,6 +12,7 @@ pub const UUID_V7_PATTERN: &str =
 
 pub fn tighten(mut doc: Value) -> Value {
     close_request_bodies(&mut doc);
+    admit_union_tags(&mut doc);
     refuse_control_characters(&mut doc);
     type_headers(&mut doc);
     type_mutations(&mut doc);
@@ -20,6 +21,49 @@ pub fn tighten(mut doc: Value) -> Value {
     add_links(&mut doc);
     add_request_examples(&mut doc);
     doc
+}
+
+/// A tagged union (`#[serde(tag = "kind")]`) is generated as `oneOf` of `allOf [$ref
+/// Variant, {kind}]`; closing the variant's schema (`additionalProperties: false`) would then
+/// refuse its own tag. The tag is a member of each variant, so it is declared there too.
+fn admit_union_tags(doc: &mut Value) {
+    let mut tags: Vec<(String, String, Value)> = Vec::new();
+    for schema in doc["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flat_map(|s| s.values())
+    {
+        for variant in schema["oneOf"].as_array().into_iter().flatten() {
+            let parts = variant["allOf"].as_array();
+            let target = parts
+                .and_then(|p| p.iter().find_map(|part| part["$ref"].as_str()))
+                .and_then(|r| r.strip_prefix("#/components/schemas/"));
+            let tag = parts.and_then(|p| {
+                p.iter().find_map(|part| {
+                    let properties = part["properties"].as_object()?;
+                    let (name, value) = properties.iter().next()?;
+                    Some((name.clone(), value.clone()))
+                })
+            });
+            if let (Some(target), Some((name, value))) = (target, tag) {
+                tags.push((target.to_owned(), name, value));
+            }
+        }
+    }
+    for (target, name, value) in tags {
+        let Some(schema) = doc
+            .pointer_mut(&format!("/components/schemas/{target}"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert(name.clone(), value);
+        }
+        if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+            required.push(Value::String(name));
+        }
+    }
 }
 
 /// A rule across members that the server enforces: at least one of `members` is present
@@ -407,6 +451,22 @@ fn request_examples() -> Vec<(&'static str, Value)> {
         (
             "create_area",
             json!({"kind": "neighbourhood", "parent_id": area, "code": "TH-BS-PS-KP09", "name": "Khu phố 9", "official_adult_population": 1250, "official_household_count": 410}),
+        ),
+        (
+            "submit_reorganisation",
+            json!({"title": "Nghị quyết sắp xếp đơn vị hành chính cấp xã (Thanh Hóa)", "effective_on": "2025-07-01", "steps": [
+                {"kind": "merge", "sources": ["TH-BS-PS", "TH-BS-BS", "TH-BS-NT", "TH-BS-QT"],
+                 "into": {"code": "TH-QT", "new": {"name": "Phường Quang Trung", "kind": "ward", "parent": "TH"}}},
+                {"kind": "split", "source": "TH-QT-KP09", "parts": [
+                    {"into": {"code": "TH-QT-KP09A", "new": {"name": "Khu phố 9A", "kind": "neighbourhood", "parent": "TH-QT"}}, "households": [household]},
+                    {"into": {"code": "TH-QT-KP10"}, "households": []}]},
+                {"kind": "rename", "area": "TH-QT-KP01", "name": "Khu phố Bắc Sơn 1"},
+                {"kind": "move", "area": "TH-NS", "parent": "TH"},
+                {"kind": "dissolve", "area": "TH-BS"}]}),
+        ),
+        (
+            "cancel_reorganisation",
+            json!({"reason": "Nghị quyết được sửa đổi / the resolution was amended"}),
         ),
         (
             "update_area",

@@ -69,7 +69,7 @@ pub fn band_labels(bands: &[u32]) -> Vec<String> {
 /// even when empty).
 pub fn breakdown(
     conn: &mut DbConnection,
-    area_path: &str,
+    area: &crate::areas::Area,
     day: NaiveDate,
     by: BreakdownBy,
     bands: &[u32],
@@ -81,17 +81,26 @@ pub fn breakdown(
         BreakdownBy::AgeBand => band_labels(bands),
     };
     let mut totals = vec![Counts::default(); labels.len()];
-    for path in neighbourhoods_with_households(conn, area_path)? {
-        let groups = recount_people_by(conn, &path, &[day], |person, day| match by {
-            BreakdownBy::Sex => labels
-                .iter()
-                .position(|l| *l == person.sex)
-                .unwrap_or(labels.len() - 1),
-            BreakdownBy::AgeBand => {
-                let age = day.years_since(person.birth_date).unwrap_or(0);
-                bands.iter().rposition(|start| age >= *start).unwrap_or(0)
-            }
-        })?;
+    let group_of = |person: &super::Person, day: NaiveDate| match by {
+        BreakdownBy::Sex => labels
+            .iter()
+            .position(|l| *l == person.sex)
+            .unwrap_or(labels.len() - 1),
+        BreakdownBy::AgeBand => {
+            let age = day.years_since(person.birth_date).unwrap_or(0);
+            bands.iter().rposition(|start| age >= *start).unwrap_or(0)
+        }
+    };
+    if area.is_ended() {
+        // An area that ended: from where households were (`located`).
+        let located = super::located::Located::load(conn, area)?;
+        for (index, counts) in located.people_by(day, group_of) {
+            totals[index] += counts;
+        }
+        return Ok(labels.into_iter().zip(totals).collect());
+    }
+    for path in neighbourhoods_with_households(conn, &area.path)? {
+        let groups = recount_people_by(conn, &path, &[day], group_of)?;
         for (index, counts) in groups.into_iter().flatten() {
             totals[index] += counts;
         }
@@ -125,7 +134,8 @@ pub async fn get_breakdown(
         .db
         .read(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let groups = breakdown(conn, &area.path, day, query.by, &bands)?
+            let day = super::figures::day_in_life(&area, query.as_of, day, "/as_of")?;
+            let groups = breakdown(conn, &area, day, query.by, &bands)?
                 .into_iter()
                 .map(|(group, counts)| BreakdownGroup {
                     group,

@@ -74,7 +74,7 @@ pub async fn create_area(
             let parent = match request.parent_id {
                 Some(parent_id) => {
                     let parent = find_in_scope(conn, &caller.scope, &parent_id.to_string())?;
-                    parent.require_live()?;
+                    parent.require_live("/parent_id")?;
                     Some(parent)
                 }
                 None if caller.scope.is_national() => None,

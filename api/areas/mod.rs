@@ -95,12 +95,26 @@ impl Area {
         self.ended_on.is_some()
     }
 
-    /// Refuses a change to an area that no longer exists (`area-ended`).
-    pub fn require_live(&self) -> Result<(), ApiError> {
-        if self.is_ended() {
-            Err(ProblemCode::AreaEnded.into())
-        } else {
-            Ok(())
+    /// Refuses to place anything in an area that no longer exists: 422 with `area-ended`
+    /// at `pointer` (the field that named it).
+    pub fn require_live(&self, pointer: &str) -> Result<(), ApiError> {
+        match self.ended_on {
+            None => Ok(()),
+            Some(ended) => Err(ApiError::invalid_field(
+                pointer,
+                "area-ended",
+                crate::i18n::Text::owned(
+                    format!(
+                        "Địa bàn {} đã sáp nhập, chia tách hoặc giải thể từ ngày {}; hãy dùng địa bàn thay thế",
+                        self.name,
+                        ended.format("%d/%m/%Y")
+                    ),
+                    format!(
+                        "The area {} was merged, split or dissolved on {ended}; use the area that replaced it",
+                        self.name
+                    ),
+                ),
+            )),
         }
     }
 }

@@ -106,7 +106,7 @@ pub fn create(
     if !in_record_scope {
         return Err(ProblemCode::AreaNotFound.into());
     }
-    area.require_live()?;
+    area.require_live("/area_id")?;
     if area.kind() != Some(AreaKind::Neighbourhood) {
         return Err(ApiError::invalid_field(
             "/area_id",

@@ -161,7 +161,7 @@ pub async fn import_households(
     let scope = caller.scope.clone();
     let work = move |conn: &mut crate::db::DbConnection| {
         let area = find_in_scope(conn, &scope, &area_id)?;
-        area.require_live()?;
+        area.require_live("/area_id")?;
         if area.kind() != Some(AreaKind::Neighbourhood) {
             return Err(ApiError::invalid_field(
                 "/area_id",

@@ -15,6 +15,8 @@ const TEXT = {
     of: "trên", needed: "còn cần", people: "người", households: "hộ",
     projected: "dự kiến đạt", deadline: "hạn", target_at_least: "ít nhất", target_more_than: "trên",
     met: "Đã đạt", on_track: "Đúng tiến độ", at_risk: "Có nguy cơ", off_track: "Chậm tiến độ",
+    ended: "Địa bàn này đã kết thúc từ ngày", formed_from: "Hình thành từ", went_to: "Đã sáp nhập vào",
+    history: "lịch sử",
     missed: "Không đạt", on_deadline: "đến hạn đạt", short_by: "thiếu", met_on_deadline: "đã đạt đúng hạn",
     recorded: "Theo số ghi nhận", official: "Theo số chính thức", coverage: "Độ phủ",
     pace: "Tốc độ 28 ngày qua", name: "Khu vực", no_children: "Không có khu vực trực thuộc.",
@@ -34,6 +36,8 @@ const TEXT = {
     of: "of", needed: "still needed", people: "people", households: "households",
     projected: "projected", deadline: "deadline", target_at_least: "at least", target_more_than: "more than",
     met: "Met", on_track: "On track", at_risk: "At risk", off_track: "Off track",
+    ended: "This area ended on", formed_from: "Formed from", went_to: "Went into",
+    history: "history",
     missed: "Missed", on_deadline: "reached by the deadline", short_by: "short by", met_on_deadline: "met by the deadline",
     recorded: "Of recorded", official: "Of official", coverage: "Coverage",
     pace: "Pace, last 28 days", name: "Area", no_children: "No areas below.",
@@ -354,12 +358,49 @@ function breakdownTable(title, breakdown, label) {
   );
 }
 
+// What reorganisations did to the area, with a button to read each area on the other side
+// (the wards a new ward was formed from stay readable for the days they existed).
+function historyLines(info, history) {
+  const lines = [];
+  if (info.ended_on) lines.push(element("p", { class: "ended" }, `${t("ended")} ${date(info.ended_on)}.`));
+  const from = history.changes.filter((c) => c.change === "absorbed" || c.change === "formed_from");
+  const into = history.changes.filter((c) => c.change === "merged_into" || c.change === "split_into");
+  for (const [label, changes] of [[t("formed_from"), from], [t("went_to"), into]]) {
+    const others = changes.filter((c) => c.other);
+    if (!others.length) continue;
+    const line = element("p", { class: "lineage" }, `${label} (${date(others[0].effective_on)}): `);
+    for (const change of others) {
+      const button = element("button", { type: "button", class: "link", "data-area": change.other.id }, change.other.name);
+      button.addEventListener("click", () => {
+        const picker = $("#area");
+        if (![...picker.options].some((o) => o.value === change.other.id)) {
+          picker.append(element("option", { value: change.other.id }, `${change.other.name} (${t("history")})`));
+        }
+        picker.value = change.other.id;
+        load();
+      });
+      line.append(button, " ");
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
 async function load() {
   const area = $("#area").value;
-  const day = $("#as-of").value;
+  let day = $("#as-of").value;
   if (!area || !day) return;
   $("#board-message").textContent = t("loading");
   try {
+    // An area that ended (merged, split, dissolved) is read on its last day at the latest.
+    const [info, history] = await Promise.all([
+      api(`/api/v1/areas/${area}`),
+      api(`/api/v1/areas/${area}/history`),
+    ]);
+    if (info.ended_on && day >= info.ended_on) {
+      day = new Date(Date.parse(info.ended_on + "T00:00:00Z") - 86400000).toISOString().slice(0, 10);
+    }
+    $("#area-history").replaceChildren(...historyLines(info, history));
     const from = new Date(Date.parse(day + "T00:00:00Z") - 26 * 7 * 86400000).toISOString().slice(0, 10);
     const [figures, series, children, bySex, byAge] = await Promise.all([
       api(`/api/v1/areas/${area}/adoption?as_of=${day}`),

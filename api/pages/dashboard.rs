@@ -44,6 +44,8 @@ section { margin-top: 1rem; overflow-x: auto; }
 .status.off_track { background: #ffcdd2; color: #8e0000; }
 .status.missed { background: #424242; color: #fff; }
 .targets li.passed { color: #555; }
+button.link { background: none; border: none; color: #0b5cad; text-decoration: underline; padding: 0; min-height: 0; cursor: pointer; font: inherit; }
+.lineage, .ended { margin: 0.25rem 0; }
 .small { font-size: 0.85rem; color: #555; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid #e3e6ea; }
@@ -76,6 +78,7 @@ svg { width: 100%; height: auto; max-height: 18rem; }
 </div>
 <p id="board-message" role="status"></p>
 <h2 id="area-name"></h2>
+<div id="area-history"></div>
 <div id="cards" class="cards"></div>
 <section><h2 data-t="trend">Diễn biến theo tuần</h2><div id="trend"></div></section>
 <section><h2 data-t="children">Các khu vực trực thuộc</h2><div id="children"></div></section>

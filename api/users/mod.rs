@@ -187,7 +187,7 @@ pub fn check_placement(
         Some(id) => Some(find_in_scope(conn, caller_scope, id)?),
     };
     if let Some(area) = &area {
-        area.require_live()?;
+        area.require_live("/area_id")?;
     }
     if role == Role::Head && area.as_ref().and_then(Area::kind) != Some(AreaKind::Neighbourhood) {
         return Err(ApiError::invalid_field(

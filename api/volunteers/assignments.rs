@@ -50,7 +50,7 @@ pub async fn assign_volunteer(
         .write(move |conn| {
             let volunteer = find_managed_volunteer(conn, &caller, &user_id)?;
             let area = find_in_scope(conn, &caller.scope, &area_id)?;
-            area.require_live()?;
+            area.require_live("/area_id")?;
             let volunteer_scope = scope_of(conn, &volunteer)?;
             if area.kind() != Some(AreaKind::Neighbourhood) || !volunteer_scope.contains(&area.path)
             {

@@ -30,6 +30,7 @@ mod mobile_spec;
 mod ops;
 mod password_reset;
 mod phone;
+mod reorganisations;
 mod residents;
 mod scale;
 mod sessions;
