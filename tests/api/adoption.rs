@@ -279,7 +279,16 @@ async fn the_pace_of_the_last_28_days_projects_the_day_the_target_is_reached() {
     let signature = indicator(&body, "signature");
     assert_eq!(signature["pace_change"], 0);
     assert!(signature["targets"][1]["projected_on"].is_null());
-    assert_eq!(signature["targets"][1]["status"], "off_track");
+    // The 2025 signature target's deadline has passed: missed, judged on that day.
+    assert_eq!(signature["targets"][1]["status"], "missed");
+    assert_eq!(signature["targets"][1]["deadline_passed"], true);
+    assert!(
+        signature["targets"][1]["on_deadline"]["short_by"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(signature["targets"][0]["deadline"], "2030-12-31");
     adults_with_eid_on(&app, &admin, &world.n1, &vec![Some(days_ago(1)); 10]).await;
     let body = figures(&app, &official, &world.n1, &today).await;
     // 20 adults now: at least 80 % needs 16, and 6 + 10 = 16 have it.

@@ -117,9 +117,15 @@ async fn seed_demo_fills_an_empty_database_once() {
         .collect();
     assert_eq!(
         codes.len(),
-        11,
-        "province, town, ward and 8 neighbourhoods, seeded once: {codes:?}"
+        27,
+        "the map of today, seeded once: the province, Quang Trung ward and its 25 neighbourhoods: {codes:?}"
     );
+    assert_eq!(codes[1], "TH-QT");
+    // The town and the four units that formed the ward are history, listed on request.
+    let all = app
+        .get("/api/v1/areas?limit=500&include_ended=true", Some(&token))
+        .await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 32);
 }
 
 pub fn free_port() -> u16 {
@@ -163,8 +169,8 @@ async fn serve_demo_answers_every_demo_user_with_their_own_subtree() {
     }
     assert!(up, "serve --demo did not come up");
     for (email, visible) in [
-        ("admin@demo.local", 11),
-        ("official@demo.local", 9),
+        ("admin@demo.local", 27),
+        ("official@demo.local", 26),
         ("head@demo.local", 1),
         ("volunteer@demo.local", 1),
     ] {
