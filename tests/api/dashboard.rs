@@ -95,6 +95,41 @@ async fn an_official_signs_in_and_the_cards_show_the_api_figures_for_the_chosen_
         card_shows(&browser, indicator, &world.ward, &today, &ward).await;
     }
     assert_eq!(expected_card(&ward, "eid").1, "2 / 3");
+    // Today is after 31/12/2025: the 2025 signature target is said to be missed, by as many
+    // people as the API counts on that day, under the 2030 target that is still in force.
+    let signature = ward["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "signature")
+        .unwrap();
+    let passed = &signature["targets"][1];
+    assert_eq!(passed["status"], "missed");
+    let short_by = passed["on_deadline"]["short_by"].as_i64().unwrap();
+    assert!(short_by > 0);
+    let lines = browser
+        .wait_for(
+            "return [...document.querySelectorAll('#card-signature .targets li')] \
+               .map(li => [li.className, li.querySelector('.status').className, li.textContent]);",
+            json!([]),
+            |seen| seen.as_array().is_some_and(|l| l.len() == 2),
+        )
+        .await;
+    assert_eq!(lines[0][0], "in-force");
+    assert!(
+        lines[0][2].as_str().unwrap().contains("31/12/2030"),
+        "{lines}"
+    );
+    assert_eq!(lines[1][0], "passed");
+    assert_eq!(lines[1][1], "status missed");
+    let said = lines[1][2].as_str().unwrap();
+    assert!(said.starts_with("Không đạt"), "{said}");
+    assert!(said.contains("31/12/2025"), "{said}");
+    assert!(said.contains(&format!("thiếu {short_by} người")), "{said}");
+    assert!(
+        !said.contains("dự kiến"),
+        "no projection for a passed deadline: {said}"
+    );
     // The picker holds the caller's scope only: the ward and its two neighbourhoods.
     let options = browser
         .execute(
