@@ -465,6 +465,34 @@ fn request_examples() -> Vec<(&'static str, Value)> {
                 {"kind": "dissolve", "area": "TH-BS"}]}),
         ),
         (
+            "sign_off_period",
+            json!({"period": "2026-11", "note": "Số liệu tháng 11 đã rà soát / November checked"}),
+        ),
+        (
+            "reopen_sign_off",
+            json!({"reason": "Có số liệu nhận muộn cần đưa vào / late records to include"}),
+        ),
+        (
+            "create_data_request",
+            json!({"resident_id": resident, "kind": "erasure", "channel": "in_person", "received_on": "2026-12-01", "details": "Đề nghị xóa dữ liệu cá nhân"}),
+        ),
+        (
+            "extend_data_request",
+            json!({"reason": "Cần xác minh với bên thứ ba / needs checking with a third party"}),
+        ),
+        (
+            "close_data_request",
+            json!({"outcome": "completed", "note": "Đã xóa dữ liệu ngày 03/12/2026"}),
+        ),
+        (
+            "record_breach",
+            json!({"area_id": area, "discovered_at": "2026-12-01T02:30:00Z", "description": "Mất điện thoại của tình nguyện viên khi đang đăng nhập", "data_categories": ["name", "birth_date", "statuses"], "subjects_affected": 120, "measures": "Thu hồi phiên đăng nhập của thiết bị"}),
+        ),
+        (
+            "record_breach_notifications",
+            json!({"authority_notified_at": "2026-12-02T01:00:00Z"}),
+        ),
+        (
             "cancel_reorganisation",
             json!({"reason": "Nghị quyết được sửa đổi / the resolution was amended"}),
         ),

@@ -5,8 +5,9 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    adoption, areas, audit, auth, conflicts, digest, duplicates, households, imports, invitations,
-    ops, reorganisations, residents, sessions, status, sync, targets, users, visits, volunteers,
+    adoption, areas, audit, auth, conflicts, data_protection, digest, duplicates, households,
+    imports, invitations, ops, reorganisations, residents, sessions, sign_offs, status, sync,
+    targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -47,6 +48,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(reorganisations::handlers::list_reorganisations)
                 .service(reorganisations::handlers::get_reorganisation)
                 .service(reorganisations::handlers::cancel_reorganisation)
+                .service(sign_offs::handlers::sign_off_period)
+                .service(sign_offs::handlers::list_sign_offs)
+                .service(sign_offs::handlers::sign_off_overview)
+                .service(sign_offs::handlers::get_sign_off)
+                .service(sign_offs::handlers::reopen_sign_off)
                 .service(targets::get_targets)
                 .service(adoption::export::export_figures)
                 .service(adoption::children::get_children)
@@ -84,6 +90,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sync::pull::sync_pull)
                 .service(sync::state::sync_state)
                 .service(conflicts::list::list_conflicts)
-                .service(conflicts::resolve::resolve_conflict),
+                .service(conflicts::resolve::resolve_conflict)
+                .service(data_protection::requests::create_data_request)
+                .service(data_protection::requests::list_data_requests)
+                .service(data_protection::requests::acknowledge_data_request)
+                .service(data_protection::requests::extend_data_request)
+                .service(data_protection::requests::close_data_request)
+                .service(data_protection::breaches::record_breach)
+                .service(data_protection::breaches::list_breaches)
+                .service(data_protection::breaches::record_breach_notifications)
+                .service(data_protection::processing::processing_record),
         );
 }

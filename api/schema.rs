@@ -437,6 +437,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_offs (id) {
+        id -> Text,
+        area_id -> Text,
+        area_path -> Text,
+        period -> Text,
+        period_end -> Date,
+        due_on -> Date,
+        figures -> Text,
+        note -> Nullable<Text>,
+        signed_by -> Text,
+        signed_at -> Timestamp,
+        signed_on -> Date,
+        reopened_by -> Nullable<Text>,
+        reopened_at -> Nullable<Timestamp>,
+        reopen_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    data_requests (id) {
+        id -> Text,
+        area_id -> Text,
+        area_path -> Text,
+        resident_id -> Nullable<Text>,
+        kind -> Text,
+        channel -> Text,
+        details -> Nullable<Text>,
+        received_on -> Date,
+        acknowledge_by -> Date,
+        acknowledged_on -> Nullable<Date>,
+        due_on -> Date,
+        extended_to -> Nullable<Date>,
+        extension_reason -> Nullable<Text>,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        closed_on -> Nullable<Date>,
+        closed_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_breaches (id) {
+        id -> Text,
+        area_id -> Text,
+        area_path -> Text,
+        discovered_at -> Timestamp,
+        description -> Text,
+        data_categories -> Text,
+        subjects_affected -> Nullable<Integer>,
+        measures -> Nullable<Text>,
+        report_by -> Timestamp,
+        authority_notified_at -> Nullable<Timestamp>,
+        subjects_notified_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(sync_conflicts -> households (household_id));
 diesel::joinable!(assignment_periods -> areas (area_id));
@@ -454,6 +515,9 @@ diesel::joinable!(refresh_families -> users (user_id));
 diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    sign_offs,
+    data_requests,
+    data_breaches,
     devices,
     sync_mutations,
     assignment_periods,

@@ -24,6 +24,14 @@ const TEXT = {
     adults: "Người trưởng thành", export_csv: "Tải CSV", export_xlsx: "Tải Excel",
     failed: "Không tải được dữ liệu", bad_login: "Sai thư điện tử hoặc mật khẩu",
     none: "—", loading: "Đang tải…", digest: "Nhận bản tin hằng tuần qua thư",
+    sign_offs: "Chốt số liệu", so_signed_on_time: "Đã chốt đúng hạn", so_signed_late: "Đã chốt muộn",
+    so_awaiting: "Chưa chốt", so_overdue: "Quá hạn chưa chốt", period: "tháng", signed_on: "chốt ngày",
+    due: "hạn chốt", signed_by: "Người chốt:", reported_vs_now: "Số đã báo cáo và số hiện nay",
+    reported: "Đã báo cáo", now: "Hiện nay", difference: "Chênh lệch", late_events: "sự kiện nhận muộn",
+    voided_events: "sự kiện bị hủy", residents_added: "nhân khẩu ghi thêm", residents_changed: "nhân khẩu được sửa",
+    report_holds: "Số liệu đã báo cáo vẫn đúng đến nay", since_signing: "Thay đổi sau khi chốt",
+    reopen: "Mở lại để chốt lại", reopen_reason: "Lý do mở lại", sign_off: "Chốt số liệu tháng",
+    below_signed: "Các khu vực trực thuộc",
   },
   en: {
     title: "e-ID and digital signature dashboard",
@@ -45,6 +53,14 @@ const TEXT = {
     adults: "Adults", export_csv: "Download CSV", export_xlsx: "Download Excel",
     failed: "Could not load the figures", bad_login: "Wrong e-mail or password",
     none: "—", loading: "Loading…", digest: "Receive the weekly digest by e-mail",
+    sign_offs: "Sign-off", so_signed_on_time: "Signed off on time", so_signed_late: "Signed off late",
+    so_awaiting: "Not signed off yet", so_overdue: "Overdue", period: "month", signed_on: "signed on",
+    due: "due", signed_by: "Signed by", reported_vs_now: "Reported and now",
+    reported: "Reported", now: "Now", difference: "Difference", late_events: "late events",
+    voided_events: "events voided", residents_added: "people added", residents_changed: "people changed",
+    report_holds: "The reported figures still hold", since_signing: "Since signing",
+    reopen: "Reopen to sign again", reopen_reason: "Reason for reopening", sign_off: "Sign off",
+    below_signed: "Areas below",
   },
 };
 const COLOURS = { eid: "#0b5cad", signature: "#8e24aa", broadband: "#2e7d32" };
@@ -166,6 +182,7 @@ async function start() {
   $("#as-of").max = today;
   if (!$("#as-of").value) $("#as-of").value = today;
   const me = await api("/api/v1/me");
+  state.me = me;
   const areas = [];
   let cursor = null;
   do {
@@ -386,6 +403,148 @@ function historyLines(info, history) {
   return lines;
 }
 
+// A write to the API (sign-off, reopen): the answer's problem detail is shown as the error.
+async function send(path, body) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Authorization: "Bearer " + sessionStorage.getItem("eid.access"),
+        "Accept-Language": state.lang,
+      },
+      body: JSON.stringify(body),
+    });
+    if (response.status === 401 && attempt === 0 && (await refresh())) continue;
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.detail || answer.title || t("failed"));
+    return answer;
+  }
+}
+
+const month = (period) => {
+  const [year, number] = period.split("-");
+  return `${number}/${year}`;
+};
+
+// Reported vs now for the area itself, and what arrived since, counted.
+function reportedVsNow(detail) {
+  const reported = detail.sign_off.figures[0];
+  const now = detail.now[0];
+  const rows = reported.indicators.map((then, i) => {
+    const change = now.indicators[i].count - then.count;
+    return element(
+      "tr",
+      { "data-indicator": then.indicator },
+      element("td", {}, t(then.indicator)),
+      element("td", { class: "reported" }, `${number(then.count)} / ${number(then.recorded_denominator)}`),
+      element("td", { class: "now" }, `${number(now.indicators[i].count)} / ${number(now.indicators[i].recorded_denominator)}`),
+      element("td", { class: "change" }, (change > 0 ? "+" : "") + number(change)),
+    );
+  });
+  const table = element(
+    "table",
+    { id: "sign-off-figures" },
+    element("caption", {}, t("reported_vs_now")),
+    element(
+      "thead",
+      {},
+      element("tr", {}, ...["name", "reported", "now", "difference"].map((k) => element("th", { scope: "col" }, t(k)))),
+    ),
+    element("tbody", {}, ...rows),
+  );
+  const since = detail.changes_since;
+  const late = since.late_events.reduce((sum, e) => sum + e.count, 0);
+  const parts = [
+    late ? `${number(late)} ${t("late_events")} (${since.late_events.map((e) => `${e.kind} ${e.value}: ${e.count}`).join(", ")})` : "",
+    since.voided_events ? `${number(since.voided_events)} ${t("voided_events")}` : "",
+    since.residents_added ? `${number(since.residents_added)} ${t("residents_added")}` : "",
+    since.residents_changed ? `${number(since.residents_changed)} ${t("residents_changed")}` : "",
+  ].filter(Boolean);
+  const explained = element(
+    "p",
+    { id: "sign-off-changes" },
+    detail.differences.length === 0 ? t("report_holds") : `${t("since_signing")}: ${parts.join("; ") || t("none")}`,
+  );
+  return [table, explained];
+}
+
+// The sign-off of the month before today for the chosen area: its state, reported vs now,
+// the button to sign (the area's own head or official) or to reopen with a reason, and
+// which areas below have signed on time.
+async function signOffPanel(area) {
+  const overview = await api(`/api/v1/areas/${area}/sign-off-status`);
+  const own = overview.areas[0];
+  const nodes = [
+    element(
+      "p",
+      { id: "sign-off-state", "data-state": own.state },
+      element("span", { class: "status " + own.state }, t("so_" + own.state)),
+      ` ${t("period")} ${month(overview.period)}` +
+        (own.signed_on ? ` · ${t("signed_on")} ${date(own.signed_on)}` : ` · ${t("due")} ${date(overview.due_on)}`),
+    ),
+  ];
+  const reporter = state.me && (state.me.role === "official" || state.me.role === "head");
+  if (own.sign_off_id) {
+    const detail = await api(`/api/v1/sign-offs/${own.sign_off_id}`);
+    nodes.push(
+      element("p", { class: "small" }, `${t("signed_by")} ${detail.sign_off.signed_by.name}`),
+      ...reportedVsNow(detail),
+    );
+    if (reporter) {
+      const reason = element("input", { id: "reopen-reason", type: "text", maxlength: "500" });
+      const button = element("button", { id: "reopen-button", type: "button" }, t("reopen"));
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        try {
+          await send(`/api/v1/sign-offs/${own.sign_off_id}/reopen`, { reason: reason.value.trim() });
+          await signOffPanel(area);
+        } catch (error) {
+          $("#board-message").textContent = error.message;
+          button.disabled = false;
+        }
+      });
+      nodes.push(element("p", { class: "actions" }, element("label", {}, element("span", {}, t("reopen_reason")), reason), button));
+    }
+  } else if (reporter && state.me.area && state.me.area.id === area) {
+    const button = element("button", { id: "sign-off-button", type: "button" }, `${t("sign_off")} ${month(overview.period)}`);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await send(`/api/v1/areas/${area}/sign-offs`, { period: overview.period });
+        await signOffPanel(area);
+      } catch (error) {
+        $("#board-message").textContent = error.message;
+        button.disabled = false;
+      }
+    });
+    nodes.push(element("p", { class: "actions" }, button));
+  }
+  if (overview.areas.length > 1) {
+    nodes.push(
+      element(
+        "table",
+        { id: "sign-off-children" },
+        element("caption", {}, t("below_signed")),
+        element(
+          "tbody",
+          {},
+          ...overview.areas.slice(1).map((a) =>
+            element(
+              "tr",
+              { "data-area": a.area_id, "data-state": a.state },
+              element("td", {}, a.area_name),
+              element("td", {}, element("span", { class: "status " + a.state }, t("so_" + a.state))),
+              element("td", {}, a.signed_on ? date(a.signed_on) : ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  $("#sign-off").replaceChildren(...nodes);
+}
+
 async function load() {
   const area = $("#area").value;
   let day = $("#as-of").value;
@@ -419,6 +578,7 @@ async function load() {
       breakdownTable(t("sex"), bySex, (group) => t(group)),
       breakdownTable(t("age"), byAge, (group) => group),
     );
+    await signOffPanel(area);
     $("#board-message").textContent = "";
   } catch (error) {
     $("#board-message").textContent = error.message;

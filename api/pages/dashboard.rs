@@ -43,6 +43,10 @@ section { margin-top: 1rem; overflow-x: auto; }
 .status.at_risk { background: #ffe0b2; color: #8a4b00; }
 .status.off_track { background: #ffcdd2; color: #8e0000; }
 .status.missed { background: #424242; color: #fff; }
+.status.signed_on_time { background: #2e7d32; color: #fff; }
+.status.signed_late { background: #ef6c00; color: #fff; }
+.status.awaiting { background: #e3e6ea; color: #222; }
+.status.overdue { background: #b00020; color: #fff; }
 .targets li.passed { color: #555; }
 button.link { background: none; border: none; color: #0b5cad; text-decoration: underline; padding: 0; min-height: 0; cursor: pointer; font: inherit; }
 .lineage, .ended { margin: 0.25rem 0; }
@@ -81,6 +85,7 @@ svg { width: 100%; height: auto; max-height: 18rem; }
 <div id="area-history"></div>
 <div id="cards" class="cards"></div>
 <section><h2 data-t="trend">Diễn biến theo tuần</h2><div id="trend"></div></section>
+<section><h2 data-t="sign_offs">Chốt số liệu</h2><div id="sign-off"></div></section>
 <section><h2 data-t="children">Các khu vực trực thuộc</h2><div id="children"></div></section>
 <section><h2 data-t="breakdown">Theo giới tính và độ tuổi</h2><div id="breakdown"></div></section>
 <p id="digest-line" hidden><label><input id="digest" type="checkbox" style="width:auto;min-height:0;transform:scale(1.5);margin-right:0.75rem"><span data-t="digest">Nhận bản tin hằng tuần qua thư</span></label></p>

@@ -1,8 +1,10 @@
-//! `POST /api/v1/residents/{id}/erase`: the person's right to erasure (Decree 13/2023). The
-//! name, the birth day and month, the citizen-ID hash and digits go; if the person is the
-//! household head, the household's head name and phone go too. What the figures need stays,
-//! anonymised: the birth year (the birth date becomes 1 July of it, flagged as estimated),
-//! sex, presence and every status event.
+//! `POST /api/v1/residents/{id}/erase`: the person's right to erasure (Law 91/2025/QH15,
+//! Article 4, and Decree 356/2025/NĐ-CP, which replaced Decree 13/2023). The name, the birth
+//! day and month, the citizen-ID hash and digits go; if the person is the household head,
+//! the household's head name and phone go too. What the figures need stays, anonymised: the
+//! birth year (the birth date becomes 1 July of it, flagged as estimated), sex, presence and
+//! every status event. An erasure request in the register (`data_protection::requests`) is
+//! closed as completed only once this has run.
 
 use actix_web::{post, web, HttpResponse};
 use diesel::prelude::*;

@@ -83,6 +83,7 @@ pub struct Resident {
     pub presence: String,
     pub presence_since: Option<NaiveDate>,
     pub consent: bool,
+    pub consent_recorded_at: Option<NaiveDateTime>,
     pub citizen_id_last4: Option<String>,
     pub eid_level: String,
     pub signature: String,
@@ -122,6 +123,10 @@ pub struct ResidentResponse {
     /// When the person moved away or died.
     pub presence_since: Option<NaiveDate>,
     pub consent: bool,
+    /// The instrument the consent was recorded under: Decree 13/2023/NĐ-CP before
+    /// 2026-01-01, Law 91/2025/QH15 (Article 9) and Decree 356/2025/NĐ-CP from then;
+    /// `null` without consent.
+    pub consent_basis: Option<String>,
     /// The last 4 digits of the citizen ID, if one was recorded.
     pub citizen_id_last4: Option<String>,
     pub eid_level: EidLevel,
@@ -151,6 +156,16 @@ impl TryFrom<Resident> for ResidentResponse {
             presence: enum_parse(&r.presence).ok_or_else(|| stored("presence"))?,
             presence_since: r.presence_since,
             consent: r.consent,
+            consent_basis: r
+                .consent
+                .then_some(r.consent_recorded_at)
+                .flatten()
+                .map(|at| {
+                    crate::data_protection::law::consent_basis(
+                        crate::clock::clock().day_of(at.and_utc()),
+                    )
+                    .to_owned()
+                }),
             citizen_id_last4: r.citizen_id_last4,
             eid_level: EidLevel::parse(&r.eid_level).ok_or_else(|| stored("e-ID level"))?,
             signature: SignatureKind::parse(&r.signature).ok_or_else(|| stored("signature"))?,

@@ -178,3 +178,130 @@ async fn an_official_signs_in_and_the_cards_show_the_api_figures_for_the_chosen_
         .await;
     browser.screenshot("dashboard-english").await;
 }
+
+#[actix_web::test]
+async fn an_official_signs_off_last_month_on_the_dashboard_sees_a_late_event_as_a_difference_and_reopens_it(
+) {
+    use chrono::Datelike;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let person = |name: &str| json!({"full_name": name, "birth_date": "1985-04-04", "sex": "female", "relation_to_head": "other"});
+    let home = add_household(&app, &admin, &world.n1, "Số 3", "Chủ hộ").await;
+    let first = add_resident(&app, &admin, &home, person("Một")).await;
+    let second = add_resident(&app, &admin, &home, person("Hai")).await;
+    let today = eid_adoption::status::today();
+    let last_month = today
+        .with_day(1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let record = |resident: String, level: &'static str| {
+        let (app, admin, home) = (&app, &admin, &home);
+        async move {
+            let recorded = app
+                .post(
+                    "/api/v1/status-events",
+                    Some(admin),
+                    &json!({"household_id": home, "events": [
+                        {"kind": "eid", "resident_id": resident, "value": level,
+                         "effective_on": last_month}]}),
+                )
+                .await;
+            assert_eq!(recorded.status, 201, "{}", recorded.text);
+        }
+    };
+    record(first, "level2").await;
+
+    browser.open(&app.url("/")).await;
+    browser.type_into("#email", OFFICIAL).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#signin-button").await;
+    browser.wait_for_element("#sign-off-button", 20).await;
+    let label = browser.text("#sign-off-button").await;
+    assert_eq!(
+        label,
+        format!(
+            "Chốt số liệu tháng {:02}/{}",
+            last_month.month(),
+            last_month.year()
+        )
+    );
+    browser.click("#sign-off-button").await;
+    let signed_state = if today.day() <= 5 {
+        "signed_on_time"
+    } else {
+        "signed_late"
+    };
+    const PANEL: &str = "const state = document.querySelector('#sign-off-state'); \
+        const eid = document.querySelector('#sign-off-figures tr[data-indicator=eid]'); \
+        const changes = document.querySelector('#sign-off-changes'); \
+        return state && eid && changes ? [state.dataset.state, \
+            eid.querySelector('.reported').textContent, eid.querySelector('.now').textContent, \
+            eid.querySelector('.change').textContent, changes.textContent] : null;";
+    browser
+        .wait_for(PANEL, json!([]), |seen| {
+            *seen
+                == json!([
+                    signed_state,
+                    "1 / 2",
+                    "1 / 2",
+                    "0",
+                    "Số liệu đã báo cáo vẫn đúng đến nay"
+                ])
+        })
+        .await;
+    let below = browser
+        .execute(
+            "return [...document.querySelectorAll('#sign-off-children tr')].map(r => r.dataset.area);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(below, json!([world.n1, world.n2]));
+
+    // A late event for last month: the report stays, the difference shows and is explained.
+    record(second, "level1").await;
+    browser.choose("#area", &world.n1).await;
+    // The neighbourhood's panel is drawn (it has no sign-off of its own) before going back.
+    browser
+        .wait_for(
+            "return document.querySelector('#sign-off-figures') === null \
+               && document.querySelector('#sign-off-state') !== null \
+               ? document.querySelector('#area-name').dataset.area : null;",
+            json!([]),
+            |seen| seen == world.n1.as_str(),
+        )
+        .await;
+    browser.choose("#area", &world.ward).await;
+    browser
+        .wait_for(PANEL, json!([]), |seen| {
+            seen[1] == "1 / 2"
+                && seen[2] == "2 / 2"
+                && seen[3] == "+1"
+                && seen[4].as_str().is_some_and(|t| {
+                    t.contains("1 sự kiện nhận muộn") && t.contains("eid level1: 1")
+                })
+        })
+        .await;
+    browser.screenshot("dashboard-sign-off").await;
+
+    browser
+        .type_into("#reopen-reason", "Có số liệu nhận muộn")
+        .await;
+    browser.click("#reopen-button").await;
+    browser.wait_for_element("#sign-off-button", 20).await;
+    let reopened = app
+        .get(
+            &format!("/api/v1/areas/{}/sign-offs", world.ward),
+            Some(&app.token_for(OFFICIAL).await),
+        )
+        .await;
+    assert_eq!(reopened.body["items"][0]["status"], "reopened");
+    assert_eq!(
+        reopened.body["items"][0]["reopen_reason"],
+        "Có số liệu nhận muộn"
+    );
+}

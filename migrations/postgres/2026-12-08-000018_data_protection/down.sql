@@ -1,0 +1,2 @@
+DROP TABLE data_breaches;
+DROP TABLE data_requests;
