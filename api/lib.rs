@@ -30,6 +30,7 @@ pub mod patch;
 pub mod private_files;
 pub mod problem;
 pub mod reorganisations;
+pub mod reports;
 pub mod residents;
 pub mod routes;
 pub mod schema;

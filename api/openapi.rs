@@ -57,6 +57,7 @@ use crate::problem::{FieldProblem, Problem, PROBLEM_CONTENT_TYPE};
         (name = "areas", description = "The area tree: province → ward (or town/district → ward) → neighbourhood"),
         (name = "reorganisations", description = "Dated merges, splits, renames, moves and dissolutions of areas"),
         (name = "sign-offs", description = "Signed-off monthly figures (chốt số liệu): frozen, reported vs now, reopened with a reason"),
+        (name = "reports", description = "Monthly reports in the province's spreadsheet template, from signed-off figures"),
         (name = "data-protection", description = "Duties under Law 91/2025/QH15 and Decree 356/2025/NĐ-CP: data subjects' requests, breaches, the processing record"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -6,8 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     adoption, areas, audit, auth, conflicts, data_protection, digest, duplicates, households,
-    imports, invitations, ops, reorganisations, residents, sessions, sign_offs, status, sync,
-    targets, users, visits, volunteers,
+    imports, invitations, ops, reorganisations, reports, residents, sessions, sign_offs, status,
+    sync, targets, users, visits, volunteers,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -53,6 +53,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sign_offs::handlers::sign_off_overview)
                 .service(sign_offs::handlers::get_sign_off)
                 .service(sign_offs::handlers::reopen_sign_off)
+                .service(reports::templates::upload_template)
+                .service(reports::templates::list_templates)
+                .service(reports::export::export_report)
                 .service(targets::get_targets)
                 .service(adoption::export::export_figures)
                 .service(adoption::children::get_children)

@@ -498,6 +498,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_templates (id) {
+        id -> Text,
+        name -> Text,
+        area_path -> Text,
+        cells -> Text,
+        row_line -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(residents -> households (household_id));
 diesel::joinable!(sync_conflicts -> households (household_id));
 diesel::joinable!(assignment_periods -> areas (area_id));
@@ -516,6 +528,7 @@ diesel::joinable!(refresh_tokens -> refresh_families (family_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sign_offs,
+    report_templates,
     data_requests,
     data_breaches,
     devices,

@@ -98,7 +98,10 @@ pub struct NewBreach {
     /// When it was found out (not in the future); the 72 hours run from it.
     pub discovered_at: DateTime<Utc>,
     /// What happened, without repeating the data.
-    #[validate(length(min = 1, max = 2000))]
+    #[validate(
+        length(min = 1, max = 2000),
+        custom(function = "crate::problem::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 2000)]
     pub description: String,
     /// The kinds of data concerned (`name`, `birth_date`, `phone`, `citizen_id_last4`, …).
@@ -161,6 +164,7 @@ pub async fn record_breach(
         .db
         .write(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &breach.area_id.to_string())?;
+            area.require_live("/area_id")?;
             let row = BreachRow {
                 id: new_id(),
                 area_id: area.id.clone(),
@@ -214,7 +218,18 @@ pub async fn record_breach(
         .json(response))
 }
 
+/// A time that can be true: not in the future, not before 2020 (the system's records).
 fn not_in_future(at: NaiveDateTime, pointer: &str) -> Result<(), ApiError> {
+    if at.date() < super::law::EARLIEST {
+        return Err(ApiError::invalid_field(
+            pointer,
+            "date-too-early",
+            Text::new(
+                "Thời điểm quá xa trong quá khứ",
+                "The time is too far in the past",
+            ),
+        ));
+    }
     // A minute of leeway for the caller's clock.
     if at > now() + chrono::Duration::minutes(1) {
         return Err(ApiError::invalid_field(
@@ -380,15 +395,30 @@ pub async fn record_breach_notifications(
             {
                 return Err(ProblemCode::BreachNotificationRecorded.into());
             }
+            // Set once: the condition is in the update, so two at once cannot both win.
             if let Some(at) = authority {
-                diesel::update(data_breaches::table.find(&row.id))
-                    .set(data_breaches::authority_notified_at.eq(at))
-                    .execute(conn)?;
+                let changed = diesel::update(
+                    data_breaches::table
+                        .find(&row.id)
+                        .filter(data_breaches::authority_notified_at.is_null()),
+                )
+                .set(data_breaches::authority_notified_at.eq(at))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Err(ProblemCode::BreachNotificationRecorded.into());
+                }
             }
             if let Some(at) = subjects {
-                diesel::update(data_breaches::table.find(&row.id))
-                    .set(data_breaches::subjects_notified_at.eq(at))
-                    .execute(conn)?;
+                let changed = diesel::update(
+                    data_breaches::table
+                        .find(&row.id)
+                        .filter(data_breaches::subjects_notified_at.is_null()),
+                )
+                .set(data_breaches::subjects_notified_at.eq(at))
+                .execute(conn)?;
+                if changed == 0 {
+                    return Err(ProblemCode::BreachNotificationRecorded.into());
+                }
             }
             audit::record(
                 conn,

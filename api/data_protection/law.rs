@@ -15,6 +15,12 @@ pub const IN_FORCE_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2026, 1, 1) {
     None => panic!("a valid date"),
 };
 
+/// No request or breach of this system can be older than its records.
+pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2020, 1, 1) {
+    Some(day) => day,
+    None => panic!("a valid date"),
+};
+
 pub const LAW: &str = "Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15";
 pub const DECREE: &str = "Nghị định 356/2025/NĐ-CP";
 pub const OLD_DECREE: &str = "Nghị định 13/2023/NĐ-CP";

@@ -234,6 +234,16 @@ pub async fn create_data_request(
             ),
         ));
     }
+    if request.received_on < law::EARLIEST {
+        return Err(ApiError::invalid_field(
+            "/received_on",
+            "date-too-early",
+            Text::new(
+                "Ngày nhận quá xa trong quá khứ",
+                "The day received is too far in the past",
+            ),
+        ));
+    }
     if request.resident_id.is_none() && request.area_id.is_none() {
         return Err(ApiError::invalid_field(
             "/resident_id",
@@ -260,6 +270,7 @@ pub async fn create_data_request(
                         &caller.scope,
                         &request.area_id.map(|a| a.to_string()).unwrap_or_default(),
                     )?;
+                    area.require_live("/area_id")?;
                     (area.id, area.path, None)
                 }
             };
@@ -328,7 +339,7 @@ pub async fn create_data_request(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DataRequestQuery {
-    /// Only requests in this state; `open` lists the most urgent first.
+    /// Only requests in this state.
     pub status: Option<RequestStatus>,
     /// `next_cursor` of the previous page; omit for the first page.
     pub cursor: Option<String>,
@@ -362,6 +373,7 @@ pub struct DataRequestList {
 pub async fn list_data_requests(
     state: web::Data<AppState>,
     caller: Caller,
+    client: ClientInfo,
     query: ApiQuery<DataRequestQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(KEEPERS)?;
@@ -380,9 +392,11 @@ pub async fn list_data_requests(
     let limit = page.limit();
     let status = query.status.map(|s| enum_text(&s));
     let day = today();
+    let actor = caller.actor(&client);
+    // A write: the register names people by their records, so reading it is audited.
     let (rows, next_cursor, overdue_open) = state
         .db
-        .read(move |conn| {
+        .write(move |conn| {
             let pattern = caller.scope.path_pattern();
             let mut select = data_requests::table
                 .filter(data_requests::area_path.like(&pattern))
@@ -393,8 +407,8 @@ pub async fn list_data_requests(
             if let Some(status) = &status {
                 select = select.filter(data_requests::status.eq(status));
             }
-            if let Some(after) = after {
-                select = select.filter(data_requests::id.lt(after));
+            if let Some(after) = &after {
+                select = select.filter(data_requests::id.lt(after.clone()));
             }
             let rows: Vec<DataRequestRow> = select.load(conn)?;
             // Overdue: open, and past the extended day if there is one, else the due day.
@@ -411,6 +425,16 @@ pub async fn list_data_requests(
                 .count()
                 .get_result(conn)?;
             let (rows, next) = pagination::finish(rows, limit, |r| &r.id);
+            audit::record(
+                conn,
+                &actor,
+                Entry {
+                    action: Action::DataRequestListRead,
+                    entity_id: None,
+                    area_id: caller.scope.area_id.as_deref(),
+                    changes: json!({"rows": rows.len(), "filtered": status.is_some()}),
+                },
+            )?;
             Ok((rows, next, overdue_open))
         })
         .await?;
@@ -458,9 +482,18 @@ pub async fn acknowledge_data_request(
             if row.acknowledged_on.is_some() {
                 return Ok(row);
             }
-            diesel::update(data_requests::table.find(&row.id))
-                .set(data_requests::acknowledged_on.eq(day))
-                .execute(conn)?;
+            let changed = diesel::update(
+                data_requests::table
+                    .find(&row.id)
+                    .filter(data_requests::status.eq("open"))
+                    .filter(data_requests::acknowledged_on.is_null()),
+            )
+            .set(data_requests::acknowledged_on.eq(day))
+            .execute(conn)?;
+            if changed == 0 {
+                // Acknowledged or closed meanwhile by someone else: nothing more to do.
+                return find(conn, &caller, &id);
+            }
             record(
                 conn,
                 &actor,
@@ -478,7 +511,10 @@ pub async fn acknowledge_data_request(
 #[serde(deny_unknown_fields)]
 pub struct ExtendRequest {
     /// Why more time is needed (told to the person).
-    #[validate(length(min = 1, max = 500))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::problem::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
@@ -522,16 +558,26 @@ pub async fn extend_data_request(
             let Some(extra) = kind.deadline().extension_days else {
                 return Err(ProblemCode::DataRequestNotExtendable.into());
             };
-            if row.extended_to.is_some() {
+            // Extended once, and only before the deadline: an extension never turns a late
+            // request into an on-time one.
+            if row.extended_to.is_some() || day > row.due_on {
                 return Err(ProblemCode::DataRequestNotExtendable.into());
             }
             let to = law::add_days(row.due_on, extra);
-            diesel::update(data_requests::table.find(&row.id))
-                .set((
-                    data_requests::extended_to.eq(to),
-                    data_requests::extension_reason.eq(&request.reason),
-                ))
-                .execute(conn)?;
+            let changed = diesel::update(
+                data_requests::table
+                    .find(&row.id)
+                    .filter(data_requests::status.eq("open"))
+                    .filter(data_requests::extended_to.is_null()),
+            )
+            .set((
+                data_requests::extended_to.eq(to),
+                data_requests::extension_reason.eq(request.reason.trim()),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(ProblemCode::DataRequestNotExtendable.into());
+            }
             record(
                 conn,
                 &actor,
@@ -557,7 +603,10 @@ pub enum RequestOutcome {
 pub struct CloseRequest {
     pub outcome: RequestOutcome,
     /// What was done; required when refused (the ground for refusing).
-    #[validate(length(min = 1, max = 1000))]
+    #[validate(
+        length(min = 1, max = 1000),
+        custom(function = "crate::problem::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 1000)]
     pub note: Option<String>,
 }
@@ -632,14 +681,21 @@ pub async fn close_data_request(
                 RequestOutcome::Completed => "completed",
                 RequestOutcome::Refused => "refused",
             };
-            diesel::update(data_requests::table.find(&row.id))
-                .set((
-                    data_requests::status.eq(status),
-                    data_requests::outcome.eq(&request.note),
-                    data_requests::closed_on.eq(day),
-                    data_requests::closed_by.eq(&caller.user_id),
-                ))
-                .execute(conn)?;
+            let changed = diesel::update(
+                data_requests::table
+                    .find(&row.id)
+                    .filter(data_requests::status.eq("open")),
+            )
+            .set((
+                data_requests::status.eq(status),
+                data_requests::outcome.eq(request.note.as_deref().map(str::trim)),
+                data_requests::closed_on.eq(day),
+                data_requests::closed_by.eq(&caller.user_id),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(ProblemCode::DataRequestClosed.into());
+            }
             let due = row.extended_to.unwrap_or(row.due_on);
             record(
                 conn,

@@ -171,7 +171,9 @@ fn undo_neutralised(cell: &str) -> String {
     }
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
+/// The first worksheet of a workbook as rows of text cells, within the limits above (also
+/// used for report templates).
+pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, Text> {
     check_workbook_container(bytes)?;
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| broken_xlsx(e))?;

@@ -473,6 +473,10 @@ function reportedVsNow(detail) {
 // the button to sign (the area's own head or official) or to reopen with a reason, and
 // which areas below have signed on time.
 async function signOffPanel(area) {
+  // Only the newest call draws: a slow answer for an area left meanwhile is dropped (its
+  // buttons would act on the wrong report).
+  const ticket = (state.signOffTicket = (state.signOffTicket || 0) + 1);
+  const current = () => ticket === state.signOffTicket && $("#area").value === area;
   const overview = await api(`/api/v1/areas/${area}/sign-off-status`);
   const own = overview.areas[0];
   const nodes = [
@@ -542,7 +546,7 @@ async function signOffPanel(area) {
       ),
     );
   }
-  $("#sign-off").replaceChildren(...nodes);
+  if (current()) $("#sign-off").replaceChildren(...nodes);
 }
 
 async function load() {

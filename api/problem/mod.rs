@@ -112,6 +112,10 @@ problem_codes! {
         "This month is already signed off; reopen it before signing again"),
     SignOffReopened = ("sign-off-reopened", CONFLICT,
         "Bản chốt này đã được mở lại", "This sign-off was already reopened"),
+    TemplateUnreadable = ("template-unreadable", UNPROCESSABLE_ENTITY,
+        "Không đọc được mẫu báo cáo; hãy dùng tệp XLSX", "The report template cannot be read; use an XLSX file"),
+    ReportTemplateNotFound = ("report-template-not-found", NOT_FOUND,
+        "Không tìm thấy mẫu báo cáo", "Report template not found"),
     DataRequestNotFound = ("data-request-not-found", NOT_FOUND,
         "Không tìm thấy yêu cầu của chủ thể dữ liệu", "Data subject request not found"),
     DataRequestClosed = ("data-request-closed", CONFLICT,
@@ -472,6 +476,15 @@ pub struct FieldProblem {
 }
 
 /// Turns the `validator` crate's errors into field errors with JSON pointers.
+/// A validator for text that must say something: only spaces is `blank`.
+pub fn not_blank(text: &str) -> Result<(), validator::ValidationError> {
+    if text.trim().is_empty() {
+        Err(validator::ValidationError::new("blank"))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     let mut out = Vec::new();
     collect_field_errors(errors, String::new(), &mut out);

@@ -31,8 +31,8 @@ use crate::db::{new_id, now, DbConnection};
 use crate::i18n::Text;
 use crate::problem::{ApiError, FieldError};
 use crate::schema::{
-    area_changes, areas, duplicate_pairs, household_locations, households, residents,
-    sync_conflicts, targets, users, volunteer_assignments,
+    area_changes, areas, data_breaches, data_requests, duplicate_pairs, household_locations,
+    households, residents, sign_offs, sync_conflicts, targets, users, volunteer_assignments,
 };
 
 /// What one step did (or, in a dry run, would do).
@@ -606,6 +606,20 @@ impl Run<'_> {
                         users::updated_at.eq(now()),
                     ))
                     .execute(conn)? as i64;
+            // The register of requests and breaches follows the accounts that keep it:
+            // their legal deadlines run on.
+            diesel::update(data_requests::table.filter(data_requests::area_id.eq(&area.id)))
+                .set((
+                    data_requests::area_id.eq(&successor.id),
+                    data_requests::area_path.eq(&successor.path),
+                ))
+                .execute(conn)?;
+            diesel::update(data_breaches::table.filter(data_breaches::area_id.eq(&area.id)))
+                .set((
+                    data_breaches::area_id.eq(&successor.id),
+                    data_breaches::area_path.eq(&successor.path),
+                ))
+                .execute(conn)?;
         }
         outcome.areas_ended.push(area.code.clone());
         Ok(())
@@ -630,7 +644,17 @@ impl Run<'_> {
         for (id, path) in &below {
             let moved = format!("{new}{}", &path[old.len()..]);
             diesel::update(areas::table.find(id))
-                .set((areas::path.eq(moved), areas::updated_at.eq(now())))
+                .set((areas::path.eq(&moved), areas::updated_at.eq(now())))
+                .execute(conn)?;
+            // What is filed under an area moves with it (scope checks read these paths).
+            diesel::update(sign_offs::table.filter(sign_offs::area_id.eq(id)))
+                .set(sign_offs::area_path.eq(&moved))
+                .execute(conn)?;
+            diesel::update(data_requests::table.filter(data_requests::area_id.eq(id)))
+                .set(data_requests::area_path.eq(&moved))
+                .execute(conn)?;
+            diesel::update(data_breaches::table.filter(data_breaches::area_id.eq(id)))
+                .set(data_breaches::area_path.eq(&moved))
                 .execute(conn)?;
         }
         diesel::update(areas::table.find(&area.id))
@@ -711,6 +735,21 @@ impl Run<'_> {
                 ),
             )
             .set(duplicate_pairs::area_path.eq(&to.path))
+            .execute(conn)?;
+            // A request about a person goes where the person's household goes.
+            diesel::update(
+                data_requests::table.filter(
+                    data_requests::resident_id.eq_any(
+                        residents::table
+                            .filter(residents::household_id.eq_any(chunk))
+                            .select(residents::id.nullable()),
+                    ),
+                ),
+            )
+            .set((
+                data_requests::area_id.eq(&to.id),
+                data_requests::area_path.eq(&to.path),
+            ))
             .execute(conn)?;
         }
         self.recount_subjects(conn, ids, outcome)

@@ -346,10 +346,11 @@ pub async fn get_sign_off(
         .db
         .read(move |conn| {
             let row = find(conn, &id)?;
-            let row = in_scope(conn, &caller, row)?;
+            let (row, area) = in_scope(conn, &caller, row)?;
             let reported = row.reported()?;
             let now = rows_now(conn, &reported, row.period_end)?;
-            let changes = changes_since(conn, &row.area_path, row.signed_at, row.period_end)?;
+            // Where the area's households are now (a move re-paths them).
+            let changes = changes_since(conn, &area.path, row.signed_at, row.period_end)?;
             Ok(SignOffDetail {
                 differences: differences(&reported, &now),
                 now,
@@ -361,14 +362,15 @@ pub async fn get_sign_off(
     Ok(HttpResponse::Ok().json(detail))
 }
 
-/// A sign-off in the caller's scope (its area, or the area that succeeded it).
+/// A sign-off in the caller's scope (its area, or the area that succeeded it), with its
+/// area as it is now.
 fn in_scope(
     conn: &mut DbConnection,
     caller: &Caller,
     row: SignOffRow,
-) -> Result<SignOffRow, ApiError> {
+) -> Result<(SignOffRow, Area), ApiError> {
     match find_in_scope(conn, &caller.scope, &row.area_id) {
-        Ok(_) => Ok(row),
+        Ok(area) => Ok((row, area)),
         Err(_) => Err(ProblemCode::SignOffNotFound.into()),
     }
 }
@@ -377,7 +379,10 @@ fn in_scope(
 #[serde(deny_unknown_fields)]
 pub struct ReopenRequest {
     /// Why it is reopened (kept with it, shown to the level above).
-    #[validate(length(min = 1, max = 500))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::problem::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
@@ -414,8 +419,14 @@ pub async fn reopen_sign_off(
         .db
         .write(move |conn| {
             let row = find(conn, &id)?;
-            let row = in_scope(conn, &caller, row)?;
-            let row = reopen(conn, row, &request.reason, &actor, &caller.user_id)?;
+            let (row, area) = in_scope(conn, &caller, row)?;
+            // Sent back by its own level or one above, not through a successor's scope; an
+            // area that ended cannot sign again, so its reports stay as they were.
+            if !caller.scope.contains(&area.path) {
+                return Err(ProblemCode::SignOffNotFound.into());
+            }
+            area.require_live("/id")?;
+            let row = reopen(conn, row, request.reason.trim(), &actor, &caller.user_id)?;
             SignOffResponse::of(conn, row)
         })
         .await?;

@@ -52,7 +52,8 @@ impl Period {
             )
         };
         let (year, month) = text.split_once('-').ok_or_else(invalid)?;
-        if year.len() != 4 || month.len() != 2 {
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if year.len() != 4 || month.len() != 2 || !digits(year) || !digits(month) {
             return Err(invalid());
         }
         let year: i32 = year.parse().map_err(|_| invalid())?;
@@ -286,6 +287,8 @@ pub fn sign(
     }
     let figures = rows_on(conn, area, end)?;
     let at = now();
+    // The ward's day of the very instant recorded, even if the write waited or was retried.
+    let today = crate::clock::clock().day_of(at.and_utc());
     let id = new_id();
     let row = SignOffRow {
         id: id.clone(),

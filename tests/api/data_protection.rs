@@ -140,30 +140,64 @@ async fn a_head_registers_an_erasure_request_sees_its_deadlines_and_closes_it_on
 }
 
 #[actix_web::test]
-async fn an_old_objection_is_overdue_until_extended_once_and_officials_and_volunteers_keep_no_register(
+async fn an_objection_is_extended_once_before_its_deadline_a_late_one_stays_late_and_officials_and_volunteers_keep_no_register(
 ) {
     let app = TestApp::spawn().await;
     let world = app.seed_world();
     let head = app.token_for(HEAD).await;
-    let old = (eid_adoption::status::today() - chrono::Days::new(20)).to_string();
-    let registered = app
-        .post(
-            "/api/v1/data-requests",
-            Some(&head),
-            &json!({"area_id": world.n1, "kind": "objection", "channel": "written",
-                    "received_on": old}),
-        )
-        .await;
-    assert_eq!(registered.status, 201, "{}", registered.text);
-    let id = registered.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(registered.body["days_left"], -5, "15 days from 20 days ago");
-    assert_eq!(registered.body["overdue"], true);
-    assert_eq!(registered.body["acknowledgement_late"], true);
+    let register = |days_ago: u64| {
+        let (app, head, area) = (&app, &head, &world.n1);
+        async move {
+            let received =
+                (eid_adoption::status::today() - chrono::Days::new(days_ago)).to_string();
+            let registered = app
+                .post(
+                    "/api/v1/data-requests",
+                    Some(head),
+                    &json!({"area_id": area, "kind": "objection", "channel": "written",
+                            "received_on": received}),
+                )
+                .await;
+            assert_eq!(registered.status, 201, "{}", registered.text);
+            registered.body
+        }
+    };
+    let late = register(20).await;
+    assert_eq!(late["days_left"], -5, "15 days from 20 days ago");
+    assert_eq!(late["overdue"], true);
+    assert_eq!(late["acknowledgement_late"], true);
     let list = app
         .get("/api/v1/data-requests?status=open", Some(&head))
         .await;
     assert_eq!(list.body["overdue_open"], 1);
+    let too_late = app
+        .post(
+            &format!(
+                "/api/v1/data-requests/{}/extend",
+                late["id"].as_str().unwrap()
+            ),
+            Some(&head),
+            &json!({"reason": "Cần xác minh"}),
+        )
+        .await;
+    assert_eq!(
+        too_late.status, 409,
+        "an extension never makes a late request on time"
+    );
+    assert_eq!(too_late.problem_code(), "data-request-not-extendable");
 
+    let recent = register(10).await;
+    let id = recent["id"].as_str().unwrap().to_owned();
+    assert_eq!(recent["days_left"], 5);
+    let blank = app
+        .post(
+            &format!("/api/v1/data-requests/{id}/extend"),
+            Some(&head),
+            &json!({"reason": "   "}),
+        )
+        .await;
+    assert_eq!(blank.status, 422);
+    assert_eq!(blank.body["errors"][0]["code"], "blank");
     let extended = app
         .post(
             &format!("/api/v1/data-requests/{id}/extend"),
@@ -172,8 +206,8 @@ async fn an_old_objection_is_overdue_until_extended_once_and_officials_and_volun
         )
         .await;
     assert_eq!(extended.status, 200, "{}", extended.text);
-    assert_eq!(extended.body["days_left"], 10);
-    assert_eq!(extended.body["overdue"], false);
+    assert_eq!(extended.body["days_left"], 20);
+    assert_eq!(extended.body["extended"], true);
     let twice = app
         .post(
             &format!("/api/v1/data-requests/{id}/extend"),
@@ -219,7 +253,17 @@ async fn an_old_objection_is_overdue_until_extended_once_and_officials_and_volun
     assert_eq!(outside.status, 404);
     let national = app.token_for(NATIONAL_ADMIN).await;
     let seen = app.get("/api/v1/data-requests", Some(&national)).await;
-    assert_eq!(seen.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(seen.body["items"].as_array().unwrap().len(), 2);
+    let early = app
+        .post(
+            "/api/v1/data-requests",
+            Some(&head),
+            &json!({"area_id": world.n1, "kind": "access", "channel": "phone",
+                    "received_on": "1900-01-01"}),
+        )
+        .await;
+    assert_eq!(early.status, 422);
+    assert_eq!(early.body["errors"][0]["code"], "date-too-early");
 }
 
 #[actix_web::test]
@@ -327,4 +371,46 @@ async fn the_processing_record_and_consent_cite_the_law_in_force() {
         .as_str()
         .unwrap()
         .contains("91/2025/QH15"));
+}
+
+#[actix_web::test]
+async fn an_open_request_follows_its_neighbourhood_into_the_one_it_was_merged_into() {
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let registered = app
+        .post(
+            "/api/v1/data-requests",
+            Some(&head),
+            &json!({"area_id": world.n1, "kind": "access", "channel": "phone",
+                    "received_on": eid_adoption::status::today()}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let merged = app
+        .post(
+            "/api/v1/reorganisations",
+            Some(&admin),
+            &json!({"title": "Sáp nhập khu phố", "effective_on": eid_adoption::status::today(), "steps": [
+                {"kind": "merge", "sources": ["P-T-W-1", "P-T-W-2"], "into": {"code": "P-T-W-2"}}]}),
+        )
+        .await;
+    assert_eq!(merged.status, 201, "{}", merged.text);
+    // The head now heads the merged neighbourhood, and still keeps the request on time.
+    let head = app.token_for(HEAD).await;
+    let list = app.get("/api/v1/data-requests", Some(&head)).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.body["items"][0]["id"], registered.body["id"]);
+    assert_eq!(list.body["items"][0]["area_id"], world.n2.as_str());
+    let on_ended = app
+        .post(
+            "/api/v1/data-requests",
+            Some(&head),
+            &json!({"area_id": world.n1, "kind": "access", "channel": "phone",
+                    "received_on": eid_adoption::status::today()}),
+        )
+        .await;
+    assert_eq!(on_ended.status, 422);
+    assert_eq!(on_ended.body["errors"][0]["code"], "area-ended");
 }

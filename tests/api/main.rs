@@ -32,6 +32,7 @@ mod ops;
 mod password_reset;
 mod phone;
 mod reorganisations;
+mod reports;
 mod residents;
 mod scale;
 mod sessions;

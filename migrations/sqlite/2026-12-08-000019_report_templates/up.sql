@@ -1,0 +1,12 @@
+-- Report templates an administrator uploads: the first worksheet's cells (JSON rows of
+-- text), the row line found in it, and the scope it serves (the uploader's area and below).
+CREATE TABLE report_templates (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  area_path TEXT NOT NULL,
+  cells TEXT NOT NULL,
+  row_line INTEGER NOT NULL,
+  created_by TEXT NOT NULL REFERENCES users (id),
+  created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX report_templates_by_scope ON report_templates (area_path, id);
