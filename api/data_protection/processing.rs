@@ -120,6 +120,22 @@ const ACTIVITIES: &[Activity] = &[
         safeguards: Text::new("Mã truy cập ngắn hạn, giới hạn số lần đăng nhập sai", "Short-lived access tokens, throttled sign-in"),
     },
     Activity {
+        name: Text::new("Chốt số liệu và báo cáo", "Sign-offs and reports"),
+        purpose: Text::new(
+            "Báo cáo số liệu tổng hợp lên cấp trên và giữ lại số đã báo cáo",
+            "Reporting aggregate figures upwards and keeping what was reported",
+        ),
+        subjects: Text::new("Cán bộ, trưởng khu phố đã chốt hoặc mở lại", "Officials and heads who signed or reopened"),
+        data: &[
+            Text::new("Số liệu tổng hợp (không có tên người dân)", "Aggregate figures (no residents' names)"),
+            Text::new("Tên người chốt, người mở lại, lý do, thời điểm", "Who signed or reopened, the reason, when"),
+        ],
+        basis: Text::new("Thực hiện nhiệm vụ được giao", "Carrying out the assigned task"),
+        who: Text::new("Cán bộ, trưởng khu phố và quản trị viên của địa bàn và cấp trên", "Officials, heads and administrators of the area and above"),
+        retention: Text::new("Lâu dài: số đã báo cáo không bao giờ bị thay đổi", "Long-term: what was reported is never changed"),
+        safeguards: Text::new("Ghi nhật ký việc chốt và mở lại", "Signing and reopening audited"),
+    },
+    Activity {
         name: Text::new("Yêu cầu của chủ thể dữ liệu và sự cố", "Data subjects' requests and breaches"),
         purpose: Text::new("Thực hiện quyền của người dân và nghĩa vụ thông báo", "Honouring people's rights and the duty to notify"),
         subjects: Text::new("Người có yêu cầu; người bị ảnh hưởng", "Requesters; people affected"),
@@ -129,7 +145,10 @@ const ACTIVITIES: &[Activity] = &[
         ],
         basis: Text::new("Nghĩa vụ theo Luật 91/2025/QH15 và Nghị định 356/2025/NĐ-CP", "Duties under Law 91/2025/QH15 and Decree 356/2025/NĐ-CP"),
         who: Text::new("Trưởng khu phố và quản trị viên của địa bàn", "The area's heads and administrators"),
-        retention: Text::new("Lâu dài, làm bằng chứng tuân thủ", "Long-term, as evidence of compliance"),
+        retention: Text::new(
+            "Lâu dài, làm bằng chứng tuân thủ; khi xóa dữ liệu của người yêu cầu, nội dung yêu cầu cũng bị xóa",
+            "Long-term, as evidence of compliance; erasing the requester's data erases what the request said",
+        ),
         safeguards: Text::new("Ghi nhật ký mọi bước", "Every step audited"),
     },
 ];

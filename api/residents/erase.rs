@@ -19,7 +19,7 @@ use crate::db::now;
 use crate::households::{household_search_text, RecordScope};
 use crate::problem::{ApiError, ProblemCode};
 use crate::residents::enum_text;
-use crate::schema::{households, residents};
+use crate::schema::{data_requests, households, residents};
 use crate::state::AppState;
 
 /// What an erased name reads as.
@@ -77,6 +77,10 @@ pub async fn erase_resident(
                 .execute(conn)?;
             crate::adoption::counters::sync_resident(conn, &current.id)?;
             crate::conflicts::forget_entity(conn, &current.id)?;
+            // The register keeps that a request was made and answered, not what it said.
+            diesel::update(data_requests::table.filter(data_requests::resident_id.eq(&current.id)))
+                .set(data_requests::details.eq(None::<String>))
+                .execute(conn)?;
             let is_head = current.relation_to_head == enum_text(&Relation::Head)
                 || current.full_name.as_deref() == Some(household.head_name.as_str());
             if is_head {

@@ -118,6 +118,10 @@ async fn a_head_registers_an_erasure_request_sees_its_deadlines_and_closes_it_on
     assert_eq!(list.status, 200, "{}", list.text);
     assert_eq!(list.body["items"][0]["id"], id.as_str());
     assert_eq!(list.body["overdue_open"], 0);
+    assert!(
+        list.body["items"][0]["details"].is_null(),
+        "erasing the person erases what the request said"
+    );
     let audit = app
         .get(
             &format!("/api/v1/audit?entity_id={id}"),

@@ -659,3 +659,70 @@ async fn a_volunteer_and_an_official_cannot_open_the_consoles_data() {
         json!(false)
     );
 }
+
+#[actix_web::test]
+async fn a_head_sees_open_personal_data_requests_most_urgent_first_with_their_deadlines_and_acknowledges_one(
+) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let head = app.token_for(HEAD).await;
+    let mut ids = Vec::new();
+    for (kind, days_ago) in [("objection", 20_u64), ("access", 1)] {
+        let received = (eid_adoption::status::today() - chrono::Days::new(days_ago)).to_string();
+        let registered = app
+            .post(
+                "/api/v1/data-requests",
+                Some(&head),
+                &json!({"area_id": world.n1, "kind": kind, "channel": "in_person", "received_on": received}),
+            )
+            .await;
+        assert_eq!(registered.status, 201, "{}", registered.text);
+        ids.push(registered.body["id"].as_str().unwrap().to_owned());
+    }
+    console(&browser, &app).await;
+    click_then(&browser, "#c-requests-open", "#requests").await;
+    let order = browser
+        .wait_for(
+            "return [...document.querySelectorAll('#requests li.card')].map(li => li.id + ':' + li.dataset.daysLeft).join(',');",
+            json!([]),
+            |seen| seen.as_str().is_some_and(|s| s.matches("request-").count() == 2),
+        )
+        .await;
+    assert_eq!(
+        order,
+        format!("request-{}:-5,request-{}:9", ids[0], ids[1]),
+        "the overdue objection first"
+    );
+    assert_eq!(page_text(&browser, "#c-overdue").await, "1 yêu cầu quá hạn");
+    let late = page_text(&browser, &format!("#request-{}", ids[0])).await;
+    assert!(
+        late.contains("Phản đối xử lý") && late.contains("Quá hạn 5 ngày"),
+        "{late}"
+    );
+    browser.screenshot("console-data-requests").await;
+    click_then(&browser, &format!("#ack-{}", ids[1]), "#requests").await;
+    wait_until(
+        &browser,
+        &format!(
+            "return document.querySelector('#ack-{}') === null && document.querySelector('#requests') !== null;",
+            ids[1]
+        ),
+        json!(true),
+        10,
+    )
+    .await;
+    let list = app.get("/api/v1/data-requests", Some(&head)).await;
+    let acknowledged = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == ids[1].as_str())
+        .unwrap();
+    assert_eq!(
+        acknowledged["acknowledged_on"],
+        eid_adoption::status::today().to_string()
+    );
+}

@@ -83,6 +83,23 @@ Object.assign(TEXT, {
   c_keep_server: ["Giữ giá trị máy chủ", "Keep the server's value"],
   c_take_phone: ["Lấy giá trị điện thoại", "Take the phone's value"],
   c_no_conflicts: ["Không còn xung đột nào.", "No conflict left."],
+  c_requests: ["Yêu cầu về dữ liệu cá nhân", "Personal-data requests"],
+  c_no_requests: ["Không có yêu cầu nào đang mở.", "No open request."],
+  c_received: ["Nhận ngày {d}", "Received {d}"],
+  c_ack_by: ["Phản hồi trước {d}", "Acknowledge by {d}"],
+  c_acked: ["Đã phản hồi ngày {d}", "Acknowledged {d}"],
+  c_due: ["Hạn thực hiện {d}", "Due {d}"],
+  c_days_left: ["còn {n} ngày", "{n} days left"],
+  c_overdue: ["Quá hạn {n} ngày", "Overdue by {n} days"],
+  c_acknowledge: ["Đã phản hồi người yêu cầu", "Acknowledged to the person"],
+  c_overdue_count: ["{n} yêu cầu quá hạn", "{n} requests overdue"],
+  r_access: ["Xem dữ liệu", "Access"],
+  r_correction: ["Chỉnh sửa dữ liệu", "Correction"],
+  r_provision: ["Cung cấp dữ liệu", "Copy of the data"],
+  r_erasure: ["Xóa dữ liệu", "Erasure"],
+  r_restriction: ["Hạn chế xử lý", "Restriction"],
+  r_consent_withdrawal: ["Rút lại sự đồng ý", "Consent withdrawal"],
+  r_objection: ["Phản đối xử lý", "Objection"],
   c_by: ["Điện thoại gửi lúc {t}", "Sent from the phone at {t}"],
   c_left: ["Bản A", "Record A"],
   c_right: ["Bản B", "Record B"],
@@ -234,7 +251,7 @@ async function consoleScreen(name, me) {
       "c-home": homeConsole, "c-people": peopleScreen, "c-households": householdsScreen, "c-household": householdPage,
       "c-household-edit": householdEdit, "c-resident-edit": residentEdit, "c-eid": eidCorrection, "c-erase": eraseScreen,
       "c-void": voidVisitScreen, "c-conflicts": conflictsScreen, "c-duplicates": duplicatesScreen, "c-import": importScreen,
-      "c-volunteers": volunteersScreen, "c-activation": activationScreen,
+      "c-volunteers": volunteersScreen, "c-activation": activationScreen, "c-requests": requestsScreen,
     };
     return await (screens[name] || homeConsole)(me);
   } catch (e) {
@@ -257,7 +274,7 @@ async function homeConsole(me) {
     if (con.areas) picker = `<label for="c-area">${esc(t("c_choose_area"))}</label><select id="c-area" data-change="c-area"><option value="">—</option>${con.areas.map((a) => `<option value="${esc(a.id)}"${a.id === con.area ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select>`;
   }
   const entries = [["c-people", "c_people"], ["c-households", "c_households"], ["c-conflicts", "c_conflicts"], ["c-duplicates", "c_duplicates"],
-    ["c-import", "c_import"], ["c-volunteers", "c_volunteers"], ["c-activation", "c_activation"]];
+    ["c-import", "c_import"], ["c-volunteers", "c_volunteers"], ["c-activation", "c_activation"], ["c-requests", "c_requests"]];
   const back = me.role === "head" ? button("go", t("c_back_app"), { cls: "text", arg: "home", id: "c-back-app" }) : button("signout", t("signout"), { cls: "text", id: "signout" });
   return `<div class="spread"><h1>${esc(t("c_console"))}</h1>${langSwitch()}</div>
 <p class="muted">${esc(me.name)}${me.area ? ` · ${esc(me.area.name)}` : ""}</p>${picker}
@@ -491,6 +508,20 @@ async function duplicatesScreen() {
   return `${nav(t("c_duplicates"))}<ul class="list" id="duplicates">${items.join("") || `<li id="c-empty">${esc(t("c_no_duplicates"))}</li>`}</ul>`;
 }
 
+// Data subjects' requests still open, with the legal deadlines the server computed: the
+// most urgent first, overdue ones marked.
+async function requestsScreen() {
+  const open = await allPages("/api/v1/data-requests", { status: "open", limit: 500 });
+  open.sort((a, b) => a.days_left - b.days_left);
+  const overdue = open.filter((r) => r.overdue).length;
+  const items = open.map((r) => `<li class="card${r.overdue ? " late" : ""}" id="request-${esc(r.id)}" data-days-left="${esc(r.days_left)}"><strong>${esc(t(`r_${r.kind}`))}</strong>
+<p>${esc(t("c_received", { d: showDate(r.received_on) }))} · ${esc(t("c_due", { d: showDate(r.due_on) }))} · <span class="${r.overdue ? "error" : ""}">${esc(r.overdue ? t("c_overdue", { n: -r.days_left }) : t("c_days_left", { n: r.days_left }))}</span></p>
+<p class="muted">${esc(r.acknowledged_on ? t("c_acked", { d: showDate(r.acknowledged_on) }) : t("c_ack_by", { d: showDate(r.acknowledge_by) }))} · ${esc(r.basis)}</p>
+${r.acknowledged_on ? "" : button("c-acknowledge", t("c_acknowledge"), { arg: r.id, id: `ack-${r.id}` })}</li>`);
+  return `${nav(t("c_requests"))}${overdue ? `<p class="error" id="c-overdue">${esc(t("c_overdue_count", { n: overdue }))}</p>` : ""}
+<ul class="list" id="requests">${items.join("") || `<li id="c-empty">${esc(t("c_no_requests"))}</li>`}</ul>`;
+}
+
 // ---------------------------------------------------------------- import
 function importScreen() {
   const r = con.importReport;
@@ -663,6 +694,11 @@ async function consoleStep(action, arg, first, second, session) {
       }
       case "c-merge": {
         const answer = await cSend("POST", `/api/v1/duplicates/${first}/merge`, { survivor_id: second });
+        con.notice = answer.ok ? t("c_saved") : fieldProblems(answer.problem);
+        return true;
+      }
+      case "c-acknowledge": {
+        const answer = await cSend("POST", `/api/v1/data-requests/${arg}/acknowledge`);
         con.notice = answer.ok ? t("c_saved") : fieldProblems(answer.problem);
         return true;
       }
