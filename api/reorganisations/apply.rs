@@ -32,7 +32,8 @@ use crate::i18n::Text;
 use crate::problem::{ApiError, FieldError};
 use crate::schema::{
     area_changes, areas, data_breaches, data_requests, duplicate_pairs, household_locations,
-    households, residents, sign_offs, sync_conflicts, targets, users, volunteer_assignments,
+    households, report_templates, residents, sign_offs, sync_conflicts, targets, users,
+    volunteer_assignments,
 };
 
 /// What one step did (or, in a dry run, would do).
@@ -620,6 +621,11 @@ impl Run<'_> {
                     data_breaches::area_path.eq(&successor.path),
                 ))
                 .execute(conn)?;
+            diesel::update(
+                report_templates::table.filter(report_templates::area_path.eq(&area.path)),
+            )
+            .set(report_templates::area_path.eq(&successor.path))
+            .execute(conn)?;
         }
         outcome.areas_ended.push(area.code.clone());
         Ok(())
@@ -655,6 +661,9 @@ impl Run<'_> {
                 .execute(conn)?;
             diesel::update(data_breaches::table.filter(data_breaches::area_id.eq(id)))
                 .set(data_breaches::area_path.eq(&moved))
+                .execute(conn)?;
+            diesel::update(report_templates::table.filter(report_templates::area_path.eq(path)))
+                .set(report_templates::area_path.eq(&moved))
                 .execute(conn)?;
         }
         diesel::update(areas::table.find(&area.id))

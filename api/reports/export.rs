@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::templates::visible;
+use super::templates::find_visible;
 use super::{default_template, fill, xlsx, Filled, Heading};
 use crate::areas::{find_in_scope, parse_uuid};
 use crate::audit::{self, Action, Entry};
@@ -20,7 +20,7 @@ use crate::auth::sessions::ClientInfo;
 use crate::auth::{Caller, Role};
 use crate::i18n::Text;
 use crate::imports::read::XLSX_MEDIA_TYPE;
-use crate::problem::{ApiError, ApiQuery, ProblemCode};
+use crate::problem::{ApiError, ApiQuery};
 use crate::schema::sign_offs;
 use crate::sign_offs::{rows_on, user_name, Period, SignOffRow};
 use crate::state::AppState;
@@ -109,10 +109,7 @@ pub async fn export_report(
             let (grid, row_line) = match &template_id {
                 None => (default_template(), super::check(&default_template())?),
                 Some(wanted) => {
-                    let template = visible(conn, &caller)?
-                        .into_iter()
-                        .find(|t| &t.id == wanted)
-                        .ok_or(ProblemCode::ReportTemplateNotFound)?;
+                    let template = find_visible(conn, &caller, wanted)?;
                     (template.grid()?, template.row_line as usize)
                 }
             };
@@ -123,7 +120,7 @@ pub async fn export_report(
                 .select(SignOffRow::as_select())
                 .first(conn)
                 .optional()?;
-            let (rows, heading_status, signed_by, signed_on, source) = match &standing {
+            let (rows, heading_status, signed_by, signed_on, source, figures_on) = match &standing {
                 Some(signed) => {
                     let by = user_name(conn, &signed.signed_by)?;
                     (
@@ -132,6 +129,7 @@ pub async fn export_report(
                         by,
                         Some(signed.signed_on),
                         ReportSource::SignedOff,
+                        signed.period_end,
                     )
                 }
                 None => {
@@ -155,6 +153,7 @@ pub async fn export_report(
                         String::new(),
                         None,
                         ReportSource::Provisional,
+                        last,
                     )
                 }
             };
@@ -162,12 +161,12 @@ pub async fn export_report(
                 area_name: area.name.clone(),
                 area_code: area.code.clone(),
                 period,
+                figures_on,
                 status: heading_status,
                 signed_by,
                 signed_on,
                 generated_on: day,
             };
-            let cells = fill(&grid, row_line, &heading, &rows);
             audit::record(
                 conn,
                 &actor,
@@ -176,17 +175,23 @@ pub async fn export_report(
                     entity_id: Some(&area.id),
                     area_id: Some(&area.id),
                     changes: json!({"report": template_id.as_deref().unwrap_or("built-in"),
-                                    "period": period.to_string(), "preview": preview}),
+                                    "period": period.to_string(), "preview": preview,
+                                    "source": source}),
                 },
             )?;
             Ok((
-                cells,
+                (grid, row_line, heading, rows),
                 source,
                 standing.map(|s| s.id),
                 area.code.clone(),
             ))
         })
         .await?;
+    // Filling is work for a CPU, not for the writer.
+    let (grid, row_line, heading, rows) = cells;
+    let cells = web::block(move || fill(&grid, row_line, &heading, &rows))
+        .await
+        .map_err(ApiError::internal)?;
     if preview {
         return Ok(HttpResponse::Ok().json(ReportPreview {
             period: period.to_string(),

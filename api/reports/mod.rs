@@ -114,17 +114,36 @@ pub fn default_template() -> Grid {
     ]
 }
 
-/// The placeholders of a cell, in order: the text between each `{{` and `}}`.
-fn placeholders(cell: &str) -> Vec<&str> {
+/// A placeholder in a cell: where it is (`{{` to `}}`, bytes) and the name inside, trimmed.
+struct Span<'a> {
+    start: usize,
+    end: usize,
+    name: &'a str,
+}
+
+/// The placeholders of a cell, in order. The same spans are checked and filled, so a name
+/// written with spaces inside the braces is found by both.
+fn spans(cell: &str) -> Vec<Span<'_>> {
     let mut found = Vec::new();
-    let mut rest = cell;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        found.push(after[..end].trim());
-        rest = &after[end + 2..];
+    let mut from = 0;
+    while let Some(open) = cell[from..].find("{{") {
+        let start = from + open;
+        let Some(close) = cell[start + 2..].find("}}") else {
+            break;
+        };
+        let end = start + 2 + close + 2;
+        found.push(Span {
+            start,
+            end,
+            name: cell[start + 2..end - 2].trim(),
+        });
+        from = end;
     }
     found
+}
+
+fn placeholders(cell: &str) -> Vec<&str> {
+    spans(cell).into_iter().map(|s| s.name).collect()
 }
 
 /// An `A1`-style cell name.
@@ -220,6 +239,9 @@ pub struct Heading {
     pub area_name: String,
     pub area_code: String,
     pub period: Period,
+    /// The day the figures are of: the period's last day, or today for provisional figures
+    /// of the month in progress.
+    pub figures_on: NaiveDate,
     pub status: String,
     pub signed_by: String,
     pub signed_on: Option<NaiveDate>,
@@ -278,7 +300,7 @@ pub fn fill(
                 heading.period.first.month(),
                 heading.period.first.year()
             ),
-            "period_end" => day_text(heading.period.last()),
+            "period_end" => day_text(heading.figures_on),
             "status" => heading.status.clone(),
             "signed_by" => heading.signed_by.clone(),
             "signed_on" => heading.signed_on.map(day_text).unwrap_or_default(),
@@ -291,7 +313,6 @@ pub fn fill(
         .map(|row| figure_values(row, 0))
         .unwrap_or_default();
     let fill_cell = |cell: &str, row: Option<(&ReportedRow, usize)>| -> Filled {
-        let names = placeholders(cell);
         let value_of = |name: &str| -> Filled {
             let figure = |values: &BTreeMap<&str, Option<f64>>, key: &str| {
                 values
@@ -317,16 +338,23 @@ pub fn fill(
                 _ => Filled::Text(header(name)),
             }
         };
-        if names.len() == 1 && cell.trim() == format!("{{{{{}}}}}", names[0]) {
-            return value_of(names[0]);
+        // A cell that is one placeholder and nothing else keeps the value's type (a number
+        // stays a number); otherwise the cell is rebuilt from its text between the spans, so
+        // a value is never searched again for placeholders.
+        let found = spans(cell);
+        if let [only] = found.as_slice() {
+            if cell[..only.start].trim().is_empty() && cell[only.end..].trim().is_empty() {
+                return value_of(only.name);
+            }
         }
-        let mut text = cell.to_owned();
-        for name in names {
-            let value = value_of(name).text();
-            text = text.replacen(&format!("{{{{{name}}}}}", name = name), &value, 1);
-            // A placeholder written with spaces inside the braces.
-            text = text.replacen(&format!("{{{{ {name} }}}}"), &value, 1);
+        let mut text = String::with_capacity(cell.len());
+        let mut at = 0;
+        for span in &found {
+            text.push_str(&cell[at..span.start]);
+            text.push_str(&value_of(span.name).text());
+            at = span.end;
         }
+        text.push_str(&cell[at..]);
         Filled::Text(text)
     };
     let mut out = Vec::new();
@@ -372,6 +400,43 @@ mod tests {
     #[test]
     fn the_built_in_template_passes_its_own_check() {
         assert_eq!(check(&default_template()).unwrap(), 8);
+    }
+
+    #[test]
+    fn a_placeholder_is_filled_however_it_is_spaced_and_a_value_is_never_expanded_again() {
+        let grid = vec![
+            vec!["{{ area_name }} · {{period}}".to_owned()],
+            vec!["{{  row.eid}}".to_owned(), " {{row.name }} ".to_owned()],
+        ];
+        let row_line = check(&grid).unwrap();
+        let heading = Heading {
+            area_name: "Khu {{period}}".to_owned(),
+            area_code: "K".to_owned(),
+            period: Period::parse("2026-11", "/period").unwrap(),
+            figures_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            status: String::new(),
+            signed_by: String::new(),
+            signed_on: None,
+            generated_on: NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
+        };
+        let row = |name: &str, eid: i64| ReportedRow {
+            area_id: uuid::Uuid::nil(),
+            area_code: name.to_owned(),
+            area_name: name.to_owned(),
+            area_kind: "neighbourhood".to_owned(),
+            indicators: vec![crate::sign_offs::ReportedIndicator {
+                indicator: Indicator::Eid,
+                count: eid,
+                recorded_denominator: 4,
+                official_denominator: None,
+                rate_recorded: Some(25.0),
+                rate_official: None,
+            }],
+        };
+        let filled = fill(&grid, row_line, &heading, &[row("W", 3), row("A", 1), row("B", 2)]);
+        assert_eq!(filled[0][0], Filled::Text("Khu {{period}} · 11/2026".to_owned()));
+        assert_eq!(filled[1], vec![Filled::Number(1.0), Filled::Text("A".to_owned())]);
+        assert_eq!(filled[2], vec![Filled::Number(2.0), Filled::Text("B".to_owned())]);
     }
 
     #[test]

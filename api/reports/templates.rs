@@ -72,7 +72,7 @@ impl TemplateResponse {
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// What officials see it as, e.g. "Mẫu báo cáo tháng của tỉnh Thanh Hóa".
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::problem::not_blank"))]
     #[param(min_length = 1, max_length = 200)]
     pub name: String,
 }
@@ -87,23 +87,57 @@ const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
 /// Rows and columns a report template may have (a report is a page or two).
 const MAX_TEMPLATE_ROWS: usize = 500;
 const MAX_TEMPLATE_COLUMNS: usize = 40;
+/// Characters of all cells together (a shared-strings table makes many long cells cheap to
+/// upload; every report reads them all).
+const MAX_TEMPLATE_CHARS: usize = 100_000;
+/// Templates listed at most (newest first).
+const MAX_LISTED: i64 = 200;
 
-/// The visible templates: uploaded for the caller's area, an area above it, or below it.
+/// The paths a template may be filed under to serve the caller: the caller's area and each
+/// area above it (`/`, `/a/`, `/a/b/` for `/a/b/`).
+fn paths_above(caller: &Caller) -> Vec<String> {
+    let own = caller.scope.area_path.as_deref().unwrap_or("/");
+    let mut paths = vec!["/".to_owned()];
+    let mut at = 1;
+    while let Some(next) = own.get(at..).and_then(|rest| rest.find('/')) {
+        at += next + 1;
+        paths.push(own[..at].to_owned());
+    }
+    paths
+}
+
+/// The templates the caller may use: uploaded for their area, an area above it or below
+/// it, newest first.
 pub fn visible(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<TemplateRow>, ApiError> {
-    let rows: Vec<TemplateRow> = report_templates::table
+    Ok(report_templates::table
+        .filter(
+            report_templates::area_path
+                .eq_any(paths_above(caller))
+                .or(report_templates::area_path.like(caller.scope.path_pattern())),
+        )
         .order(report_templates::id.desc())
-        .limit(1000)
+        .limit(MAX_LISTED)
         .select(TemplateRow::as_select())
-        .load(conn)?;
-    let own = caller
-        .scope
-        .area_path
-        .clone()
-        .unwrap_or_else(|| "/".to_owned());
-    Ok(rows
-        .into_iter()
-        .filter(|t| own.starts_with(&t.area_path) || caller.scope.contains(&t.area_path))
-        .collect())
+        .load(conn)?)
+}
+
+/// One template the caller may use, or `report-template-not-found`.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<TemplateRow, ApiError> {
+    report_templates::table
+        .find(id)
+        .filter(
+            report_templates::area_path
+                .eq_any(paths_above(caller))
+                .or(report_templates::area_path.like(caller.scope.path_pattern())),
+        )
+        .select(TemplateRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ProblemCode::ReportTemplateNotFound.into())
 }
 
 /// Upload a report template (administrators)
@@ -121,8 +155,7 @@ pub fn visible(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<TemplateR
     )),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Checked and kept", body = TemplateResponse,
-            headers(("Location" = String))),
+        (status = 201, description = "Checked and kept", body = TemplateResponse),
         (status = 403, description = "Only administrators upload templates (`forbidden`)",
             body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a readable workbook (`template-unreadable`), or a placeholder it does not know or not exactly one row line (`validation-failed`: `unknown-placeholder`, `row-line-count`, pointing at `/cells/B7`)",
@@ -164,14 +197,18 @@ pub async fn upload_template(
                 format!("The template cannot be read: {}", reason.en),
             ))
         })?;
-    if grid.len() > MAX_TEMPLATE_ROWS || grid.iter().any(|l| l.len() > MAX_TEMPLATE_COLUMNS) {
+    let chars: usize = grid.iter().flatten().map(|c| c.chars().count()).sum();
+    if grid.len() > MAX_TEMPLATE_ROWS
+        || grid.iter().any(|l| l.len() > MAX_TEMPLATE_COLUMNS)
+        || chars > MAX_TEMPLATE_CHARS
+    {
         return Err(
             ApiError::from(ProblemCode::TemplateUnreadable).with_detail(Text::owned(
                 format!(
-                    "Mẫu quá lớn: tối đa {MAX_TEMPLATE_ROWS} dòng và {MAX_TEMPLATE_COLUMNS} cột"
+                    "Mẫu quá lớn: tối đa {MAX_TEMPLATE_ROWS} dòng, {MAX_TEMPLATE_COLUMNS} cột và {MAX_TEMPLATE_CHARS} ký tự"
                 ),
                 format!(
-                    "The template is too large: at most {MAX_TEMPLATE_ROWS} rows and {MAX_TEMPLATE_COLUMNS} columns"
+                    "The template is too large: at most {MAX_TEMPLATE_ROWS} rows, {MAX_TEMPLATE_COLUMNS} columns and {MAX_TEMPLATE_CHARS} characters"
                 ),
             )),
         );
@@ -184,7 +221,7 @@ pub async fn upload_template(
         .write(move |conn| {
             let row = TemplateRow {
                 id: new_id(),
-                name: name.clone(),
+                name: name.trim().to_owned(),
                 area_path: caller
                     .scope
                     .area_path
@@ -219,13 +256,7 @@ pub async fn upload_template(
             Ok(row)
         })
         .await?;
-    let response = TemplateResponse::of(&row)?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/report-templates/{}", response.id),
-        ))
-        .json(response))
+    Ok(HttpResponse::Created().json(TemplateResponse::of(&row)?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

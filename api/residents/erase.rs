@@ -77,9 +77,14 @@ pub async fn erase_resident(
                 .execute(conn)?;
             crate::adoption::counters::sync_resident(conn, &current.id)?;
             crate::conflicts::forget_entity(conn, &current.id)?;
-            // The register keeps that a request was made and answered, not what it said.
+            // The register keeps that a request about the person was made and answered, and
+            // when, not what was said in it.
             diesel::update(data_requests::table.filter(data_requests::resident_id.eq(&current.id)))
-                .set(data_requests::details.eq(None::<String>))
+                .set((
+                    data_requests::details.eq(None::<String>),
+                    data_requests::outcome.eq(None::<String>),
+                    data_requests::extension_reason.eq(None::<String>),
+                ))
                 .execute(conn)?;
             let is_head = current.relation_to_head == enum_text(&Relation::Head)
                 || current.full_name.as_deref() == Some(household.head_name.as_str());

@@ -5,7 +5,9 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{TestApp, TestResponse, HEAD, NATIONAL_ADMIN, OFFICIAL, VOLUNTEER};
+use crate::helpers::{
+    TestApp, TestResponse, HEAD, NATIONAL_ADMIN, OFFICIAL, VOLUNTEER, WARD_ADMIN,
+};
 use crate::households::{add_household, add_resident};
 
 async fn eid_on(app: &TestApp, token: &str, household: &str, resident: &str, day: &str) {
@@ -67,6 +69,17 @@ async fn a_merged_wards_report_lists_its_neighbourhoods_with_the_figures_as_sign
     let third = add_resident(&app, &admin, &other, adult("Ba")).await;
     eid_on(&app, &admin, &home, &first, "2025-05-10").await;
     eid_on(&app, &admin, &other, &third, "2025-05-20").await;
+    // The old ward's own template, which must follow the ward into the merged one.
+    let ward_admin = app.token_for(WARD_ADMIN).await;
+    let own = upload(
+        &app,
+        &ward_admin,
+        "Mẫu phường",
+        XLSX,
+        workbook(&[&["{{area_name}}"], &["{{row.code}}", "{{row.eid}}"]]),
+    )
+    .await;
+    assert_eq!(own.status, 201, "{}", own.text);
     let merged = app
         .post(
             "/api/v1/reorganisations",
@@ -81,6 +94,18 @@ async fn a_merged_wards_report_lists_its_neighbourhoods_with_the_figures_as_sign
     let ward = area_id_of(&app, "P-QT");
     // The ward's official now works for the new ward and reports June 2025 for it.
     let official = app.token_for(OFFICIAL).await;
+    let templates = app.get("/api/v1/report-templates", Some(&official)).await;
+    assert_eq!(templates.body["items"][0]["id"], own.body["id"]);
+    let with_own = preview(
+        &app,
+        &official,
+        &ward,
+        &format!("period=2025-06&template_id={}", own.body["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(with_own.status, 200, "{}", with_own.text);
+    assert_eq!(with_own.body["cells"][0][0], "Phường Quang Trung");
+    assert_eq!(with_own.body["cells"].as_array().unwrap().len(), 4, "a line per neighbourhood");
     let before = preview(&app, &official, &ward, "period=2025-06").await;
     assert_eq!(before.status, 200, "{}", before.text);
     assert_eq!(before.body["source"], "provisional");

@@ -93,6 +93,7 @@ Object.assign(TEXT, {
   c_overdue: ["Quá hạn {n} ngày", "Overdue by {n} days"],
   c_acknowledge: ["Đã phản hồi người yêu cầu", "Acknowledged to the person"],
   c_overdue_count: ["{n} yêu cầu quá hạn", "{n} requests overdue"],
+  c_unverified: ["thời hạn theo tóm tắt đã công bố, chưa đối chiếu văn bản", "deadline from published summaries, not checked against the text"],
   r_access: ["Xem dữ liệu", "Access"],
   r_correction: ["Chỉnh sửa dữ liệu", "Correction"],
   r_provision: ["Cung cấp dữ liệu", "Copy of the data"],
@@ -512,11 +513,15 @@ async function duplicatesScreen() {
 // most urgent first, overdue ones marked.
 async function requestsScreen() {
   const open = await allPages("/api/v1/data-requests", { status: "open", limit: 500 });
-  open.sort((a, b) => a.days_left - b.days_left);
+  // Urgency: the nearer of the two deadlines still open (acknowledging, carrying out), in
+  // days from today, both read from the server's own figures.
+  const urgency = (r) => r.acknowledged_on ? r.days_left
+    : Math.min(r.days_left, r.days_left - (Date.parse(r.due_on) - Date.parse(r.acknowledge_by)) / 86400000);
+  open.sort((a, b) => urgency(a) - urgency(b));
   const overdue = open.filter((r) => r.overdue).length;
   const items = open.map((r) => `<li class="card${r.overdue ? " late" : ""}" id="request-${esc(r.id)}" data-days-left="${esc(r.days_left)}"><strong>${esc(t(`r_${r.kind}`))}</strong>
 <p>${esc(t("c_received", { d: showDate(r.received_on) }))} · ${esc(t("c_due", { d: showDate(r.due_on) }))} · <span class="${r.overdue ? "error" : ""}">${esc(r.overdue ? t("c_overdue", { n: -r.days_left }) : t("c_days_left", { n: r.days_left }))}</span></p>
-<p class="muted">${esc(r.acknowledged_on ? t("c_acked", { d: showDate(r.acknowledged_on) }) : t("c_ack_by", { d: showDate(r.acknowledge_by) }))} · ${esc(r.basis)}</p>
+<p class="${r.acknowledgement_late && !r.acknowledged_on ? "error" : "muted"}">${esc(r.acknowledged_on ? t("c_acked", { d: showDate(r.acknowledged_on) }) : t("c_ack_by", { d: showDate(r.acknowledge_by) }))} · ${esc(r.basis)}${r.deadline_verified ? "" : ` · ${esc(t("c_unverified"))}`}</p>
 ${r.acknowledged_on ? "" : button("c-acknowledge", t("c_acknowledge"), { arg: r.id, id: `ack-${r.id}` })}</li>`);
   return `${nav(t("c_requests"))}${overdue ? `<p class="error" id="c-overdue">${esc(t("c_overdue_count", { n: overdue }))}</p>` : ""}
 <ul class="list" id="requests">${items.join("") || `<li id="c-empty">${esc(t("c_no_requests"))}</li>`}</ul>`;

@@ -1,5 +1,6 @@
 -- Report templates an administrator uploads: the first worksheet's cells (JSON rows of
--- text), the row line found in it, and the scope it serves (the uploader's area and below).
+-- text), the row line found in it, and the area it was uploaded for (it serves that area,
+-- the areas below it and those above it).
 CREATE TABLE report_templates (
   id TEXT PRIMARY KEY NOT NULL,
   name TEXT NOT NULL,
