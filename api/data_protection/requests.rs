@@ -105,7 +105,7 @@ pub struct DataRequestResponse {
     pub basis: String,
     /// Whether that deadline was checked against the text (see README, "Personal data").
     pub deadline_verified: bool,
-    pub created_at: NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl DataRequestResponse {
@@ -138,7 +138,7 @@ impl DataRequestResponse {
             acknowledgement_late: row.acknowledged_on.unwrap_or(day) > row.acknowledge_by,
             basis: deadline.basis.to_owned(),
             deadline_verified: deadline.verified,
-            created_at: row.created_at,
+            created_at: row.created_at.and_utc(),
         })
     }
 }

@@ -433,10 +433,24 @@ mod tests {
                 rate_official: None,
             }],
         };
-        let filled = fill(&grid, row_line, &heading, &[row("W", 3), row("A", 1), row("B", 2)]);
-        assert_eq!(filled[0][0], Filled::Text("Khu {{period}} · 11/2026".to_owned()));
-        assert_eq!(filled[1], vec![Filled::Number(1.0), Filled::Text("A".to_owned())]);
-        assert_eq!(filled[2], vec![Filled::Number(2.0), Filled::Text("B".to_owned())]);
+        let filled = fill(
+            &grid,
+            row_line,
+            &heading,
+            &[row("W", 3), row("A", 1), row("B", 2)],
+        );
+        assert_eq!(
+            filled[0][0],
+            Filled::Text("Khu {{period}} · 11/2026".to_owned())
+        );
+        assert_eq!(
+            filled[1],
+            vec![Filled::Number(1.0), Filled::Text("A".to_owned())]
+        );
+        assert_eq!(
+            filled[2],
+            vec![Filled::Number(2.0), Filled::Text("B".to_owned())]
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ impl TemplateResponse {
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// What officials see it as, e.g. "Mẫu báo cáo tháng của tỉnh Thanh Hóa".
-    #[validate(length(min = 1, max = 200), custom(function = "crate::problem::not_blank"))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::problem::not_blank")
+    )]
     #[param(min_length = 1, max_length = 200)]
     pub name: String,
 }

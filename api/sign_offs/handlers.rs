@@ -5,7 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -62,9 +62,9 @@ pub struct SignOffResponse {
     pub status: SignOffState,
     pub note: Option<String>,
     pub signed_by: StaffMember,
-    pub signed_at: NaiveDateTime,
+    pub signed_at: DateTime<Utc>,
     pub reopened_by: Option<StaffMember>,
-    pub reopened_at: Option<NaiveDateTime>,
+    pub reopened_at: Option<DateTime<Utc>>,
     pub reopen_reason: Option<String>,
     /// The figures as signed: the area first, then each area directly below it.
     pub figures: Vec<ReportedRow>,
@@ -102,9 +102,9 @@ impl SignOffResponse {
             },
             note: row.note,
             signed_by,
-            signed_at: row.signed_at,
+            signed_at: row.signed_at.and_utc(),
             reopened_by,
-            reopened_at: row.reopened_at,
+            reopened_at: row.reopened_at.map(|at| at.and_utc()),
             reopen_reason: row.reopen_reason,
             figures,
         })

@@ -423,6 +423,8 @@ impl Contract {
                     std::sync::Arc::new(
                         jsonschema::options()
                             .with_draft(jsonschema::Draft::Draft202012)
+                            // `date-time`, `date`, `uuid` … are promises a client relies on.
+                            .should_validate_formats(true)
                             .build(&root)
                             .unwrap_or_else(|e| panic!("{context}: bad schema: {e}")),
                     )

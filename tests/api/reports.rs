@@ -100,12 +100,19 @@ async fn a_merged_wards_report_lists_its_neighbourhoods_with_the_figures_as_sign
         &app,
         &official,
         &ward,
-        &format!("period=2025-06&template_id={}", own.body["id"].as_str().unwrap()),
+        &format!(
+            "period=2025-06&template_id={}",
+            own.body["id"].as_str().unwrap()
+        ),
     )
     .await;
     assert_eq!(with_own.status, 200, "{}", with_own.text);
     assert_eq!(with_own.body["cells"][0][0], "Phường Quang Trung");
-    assert_eq!(with_own.body["cells"].as_array().unwrap().len(), 4, "a line per neighbourhood");
+    assert_eq!(
+        with_own.body["cells"].as_array().unwrap().len(),
+        4,
+        "a line per neighbourhood"
+    );
     let before = preview(&app, &official, &ward, "period=2025-06").await;
     assert_eq!(before.status, 200, "{}", before.text);
     assert_eq!(before.body["source"], "provisional");
