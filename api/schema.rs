@@ -505,6 +505,7 @@ diesel::table! {
         area_path -> Text,
         cells -> Text,
         row_line -> Integer,
+        file -> Binary,
         created_by -> Text,
         created_at -> Timestamp,
     }

@@ -12,8 +12,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::templates::find_visible;
-use super::{default_template, fill, xlsx, Filled, Heading};
+use super::templates::{file_of, find_visible};
+use super::{default_template, fill, in_place, xlsx, Filled, Heading};
 use crate::areas::{find_in_scope, parse_uuid};
 use crate::audit::{self, Action, Entry};
 use crate::auth::sessions::ClientInfo;
@@ -106,11 +106,15 @@ pub async fn export_report(
         .db
         .write(move |conn| {
             let area = find_in_scope(conn, &caller.scope, &id)?;
-            let (grid, row_line) = match &template_id {
-                None => (default_template(), super::check(&default_template())?),
+            let (grid, row_line, file) = match &template_id {
+                None => (default_template(), super::check(&default_template())?, None),
                 Some(wanted) => {
                     let template = find_visible(conn, &caller, wanted)?;
-                    (template.grid()?, template.row_line as usize)
+                    // The workbook itself only when a file is asked for.
+                    let file = (!preview)
+                        .then(|| file_of(conn, &template.id))
+                        .transpose()?;
+                    (template.grid()?, template.row_line as usize, file)
                 }
             };
             let standing: Option<SignOffRow> = sign_offs::table
@@ -180,7 +184,7 @@ pub async fn export_report(
                 },
             )?;
             Ok((
-                (grid, row_line, heading, rows),
+                (grid, row_line, heading, rows, file),
                 source,
                 standing.map(|s| s.id),
                 area.code.clone(),
@@ -188,10 +192,21 @@ pub async fn export_report(
         })
         .await?;
     // Filling is work for a CPU, not for the writer.
-    let (grid, row_line, heading, rows) = cells;
-    let cells = web::block(move || fill(&grid, row_line, &heading, &rows))
-        .await
-        .map_err(ApiError::internal)?;
+    let (grid, row_line, heading, rows, file) = cells;
+    let repeats = rows.len().saturating_sub(1);
+    let (cells, in_place) = web::block(move || {
+        let cells = fill(&grid, row_line, &heading, &rows);
+        // An uploaded template is filled in place, keeping its layout; should its XML be
+        // beyond what the filler reads, the report still goes out, with values only.
+        let in_place = file.and_then(|file| {
+            in_place::fill_workbook(&file, &cells, row_line, repeats)
+                .map_err(|fault| tracing::warn!(%fault, "report template filled with values only"))
+                .ok()
+        });
+        (cells, in_place)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     if preview {
         return Ok(HttpResponse::Ok().json(ReportPreview {
             period: period.to_string(),
@@ -203,7 +218,10 @@ pub async fn export_report(
                 .collect(),
         }));
     }
-    let bytes = xlsx(&period.to_string(), &cells)?;
+    let bytes = match in_place {
+        Some(bytes) => bytes,
+        None => xlsx(&period.to_string(), &cells)?,
+    };
     Ok(HttpResponse::Ok()
         .content_type(XLSX_MEDIA_TYPE)
         .insert_header((

@@ -5,10 +5,11 @@
 //! else the figures counted now for its last day (marked provisional). A built-in template
 //! mirrors the usual ward report; an administrator may upload others.
 //!
-//! Only the first worksheet's values and their places are taken from an uploaded file:
-//! fonts, borders, merged cells and formulas are not carried into the report.
+//! An uploaded template's report is filled into the workbook itself (`in_place`), keeping
+//! its layout; the built-in one is written afresh.
 
 pub mod export;
+pub mod in_place;
 pub mod templates;
 
 use std::collections::BTreeMap;
@@ -115,7 +116,7 @@ pub fn default_template() -> Grid {
 }
 
 /// A placeholder in a cell: where it is (`{{` to `}}`, bytes) and the name inside, trimmed.
-struct Span<'a> {
+pub(super) struct Span<'a> {
     start: usize,
     end: usize,
     name: &'a str,
@@ -123,7 +124,7 @@ struct Span<'a> {
 
 /// The placeholders of a cell, in order. The same spans are checked and filled, so a name
 /// written with spaces inside the braces is found by both.
-fn spans(cell: &str) -> Vec<Span<'_>> {
+pub(super) fn spans(cell: &str) -> Vec<Span<'_>> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(open) = cell[from..].find("{{") {

@@ -124,6 +124,14 @@ pub fn visible(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<TemplateR
         .load(conn)?)
 }
 
+/// The workbook a template was uploaded as.
+pub fn file_of(conn: &mut DbConnection, id: &str) -> Result<Vec<u8>, ApiError> {
+    Ok(report_templates::table
+        .find(id)
+        .select(report_templates::file)
+        .first(conn)?)
+}
+
 /// One template the caller may use, or `report-template-not-found`.
 pub fn find_visible(
     conn: &mut DbConnection,
@@ -191,6 +199,7 @@ pub async fn upload_template(
     }
     let mut raw = payload.into_inner();
     let bytes = read_limited(&mut raw, declared_length(&req), MAX_TEMPLATE_BYTES).await?;
+    let file = bytes.to_vec();
     let grid = web::block(move || read_xlsx(&bytes))
         .await
         .map_err(ApiError::internal)?
@@ -242,6 +251,7 @@ pub async fn upload_template(
                     report_templates::area_path.eq(&row.area_path),
                     report_templates::cells.eq(&row.cells),
                     report_templates::row_line.eq(row.row_line),
+                    report_templates::file.eq(&file),
                     report_templates::created_by.eq(&row.created_by),
                     report_templates::created_at.eq(row.created_at),
                 ))

@@ -295,3 +295,86 @@ async fn an_uploaded_template_is_checked_cell_by_cell_and_its_row_line_repeated_
     assert_eq!(missing.status, 404);
     assert_eq!(missing.problem_code(), "report-template-not-found");
 }
+
+#[actix_web::test]
+async fn a_report_is_filled_into_the_uploaded_workbook_keeping_its_styles_and_merged_cells() {
+    use calamine::{Data, Reader};
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let world = app.seed_world();
+    let admin = app.token_for(NATIONAL_ADMIN).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Báo cáo").unwrap();
+    sheet
+        .merge_range(0, 0, 0, 2, "BÁO CÁO {{area_name}} & CỘNG", &bold)
+        .unwrap();
+    sheet.write_string(2, 0, "Mã").unwrap();
+    sheet.write_string(3, 0, "{{row.code}}").unwrap();
+    sheet.write_string(3, 1, "{{row.name}}").unwrap();
+    sheet.write_string(3, 2, "{{row.adults}}").unwrap();
+    sheet.merge_range(4, 0, 4, 1, "Cộng", &bold).unwrap();
+    sheet.write_string(4, 2, "{{area.adults}}").unwrap();
+    sheet.set_column_width(1, 30).unwrap();
+    let uploaded = upload(
+        &app,
+        &admin,
+        "Mẫu có định dạng",
+        XLSX,
+        book.save_to_buffer().unwrap(),
+    )
+    .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+    let id = uploaded.body["id"].as_str().unwrap();
+    let official = app.token_for(OFFICIAL).await;
+    let file = app
+        .get(
+            &format!("/api/v1/areas/{}/report?template_id={id}", world.ward),
+            Some(&official),
+        )
+        .await;
+    assert_eq!(file.status, 200, "{}", file.text);
+
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(file.bytes.clone())).unwrap();
+    assert_eq!(
+        workbook.sheet_names(),
+        ["Báo cáo"],
+        "the template's own sheet"
+    );
+    let range = workbook.worksheet_range("Báo cáo").unwrap();
+    let at = |row: u32, col: u32| range.get_value((row, col)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(
+        at(0, 0),
+        Data::String("BÁO CÁO Địa bàn P-T-W & CỘNG".into())
+    );
+    assert_eq!(at(3, 0), Data::String("P-T-W-1".into()));
+    assert_eq!(at(4, 0), Data::String("P-T-W-2".into()));
+    assert_eq!(at(3, 2), Data::Float(0.0));
+    assert_eq!(
+        at(5, 0),
+        Data::String("Cộng".into()),
+        "the total moved below both lines"
+    );
+    assert_eq!(at(5, 2), Data::Float(0.0));
+
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(file.bytes.clone())).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(xml.contains(r#"<mergeCell ref="A1:C1"/>"#), "{xml}");
+    assert!(
+        xml.contains(r#"<mergeCell ref="A6:B6"/>"#),
+        "the merge moved with its row: {xml}"
+    );
+    let styled = |reference: &str| {
+        let start = xml.find(&format!(r#"<c r="{reference}""#)).unwrap();
+        let end = start + xml[start..].find('>').unwrap();
+        xml[start..end].contains(" s=\"")
+    };
+    assert!(styled("A1") && styled("A6"), "bold kept: {xml}");
+    assert!(xml.contains("<cols>"), "column widths kept");
+}

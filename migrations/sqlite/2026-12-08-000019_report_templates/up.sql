@@ -7,6 +7,8 @@ CREATE TABLE report_templates (
   area_path TEXT NOT NULL,
   cells TEXT NOT NULL,
   row_line INTEGER NOT NULL,
+  -- The workbook as uploaded: reports are filled into it in place.
+  file BLOB NOT NULL,
   created_by TEXT NOT NULL REFERENCES users (id),
   created_at TIMESTAMP NOT NULL
 );
