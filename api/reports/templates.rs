@@ -226,6 +226,24 @@ pub async fn upload_template(
         );
     }
     let row_line = check(&grid)?;
+    // Reports are filled into the file itself: it must take a trial fill.
+    let (trial_file, trial_grid) = (file.clone(), grid.clone());
+    web::block(move || super::in_place::check(&trial_file, &trial_grid, row_line))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|reason| {
+            let vi = if reason.contains("formula") {
+                "mẫu có công thức ở dòng lặp hoặc bên dưới; hãy bỏ công thức (số liệu được điền sẵn)".to_owned()
+            } else if reason.contains("tables") {
+                "mẫu có bảng (Table); hãy chuyển bảng thành vùng dữ liệu thường".to_owned()
+            } else {
+                format!("không điền được vào tệp ({reason})")
+            };
+            ApiError::from(ProblemCode::TemplateUnreadable).with_detail(Text::owned(
+                format!("Không dùng được mẫu: {vi}"),
+                format!("The template cannot be used: {reason}"),
+            ))
+        })?;
     let cells = serde_json::to_string(&grid).map_err(ApiError::internal)?;
     let actor = caller.actor(&client);
     let row = state
