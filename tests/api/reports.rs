@@ -246,6 +246,20 @@ async fn an_uploaded_template_is_checked_cell_by_cell_and_its_row_line_repeated_
     let garbage = upload(&app, &admin, "sai", XLSX, b"not a workbook".to_vec()).await;
     assert_eq!(garbage.status, 422);
     assert_eq!(garbage.problem_code(), "template-unreadable");
+    let with_formula = {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "{{row.name}}").unwrap();
+        sheet.write_formula(0, 1, "=1+1").unwrap();
+        book.save_to_buffer().unwrap()
+    };
+    let formula = upload(&app, &admin, "công thức", XLSX, with_formula).await;
+    assert_eq!(formula.status, 422, "{}", formula.text);
+    assert_eq!(formula.problem_code(), "template-unreadable");
+    assert!(formula.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("công thức"));
     let csv = upload(&app, &admin, "sai", "text/csv", b"a,b".to_vec()).await;
     assert_eq!(csv.status, 415);
     let head = app.token_for(HEAD).await;
