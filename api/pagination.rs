@@ -33,6 +33,19 @@ impl PageParams {
     pub fn after(&self) -> Result<Option<String>, ApiError> {
         self.cursor.as_deref().map(decode).transpose()
     }
+
+    /// The id after which a page of a list ordered by id starts: a cursor that does not
+    /// hold one is refused before any query (it could only be forged).
+    pub fn after_id(&self) -> Result<Option<String>, ApiError> {
+        let after = self.after()?;
+        if after
+            .as_deref()
+            .is_some_and(|a| uuid::Uuid::parse_str(a).is_err())
+        {
+            return Err(invalid_cursor());
+        }
+        Ok(after)
+    }
 }
 
 pub fn encode(key: &str) -> String {

@@ -269,13 +269,7 @@ pub async fn list_breaches(
     query: ApiQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(KEEPERS)?;
-    let after = query.0.after()?;
-    if after
-        .as_deref()
-        .is_some_and(|a| uuid::Uuid::parse_str(a).is_err())
-    {
-        return Err(pagination::invalid_cursor());
-    }
+    let after = query.0.after_id()?;
     let limit = query.0.limit();
     let (rows, next_cursor) = state
         .db

@@ -382,13 +382,7 @@ pub async fn list_data_requests(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let after = page.after()?;
-    if after
-        .as_deref()
-        .is_some_and(|a| uuid::Uuid::parse_str(a).is_err())
-    {
-        return Err(pagination::invalid_cursor());
-    }
+    let after = page.after_id()?;
     let limit = page.limit();
     let status = query.status.map(|s| enum_text(&s));
     let day = today();

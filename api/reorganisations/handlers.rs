@@ -121,13 +121,7 @@ pub async fn list_reorganisations(
     query: ApiQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let after = query.0.after()?;
-    if after
-        .as_deref()
-        .is_some_and(|a| uuid::Uuid::parse_str(a).is_err())
-    {
-        return Err(pagination::invalid_cursor());
-    }
+    let after = query.0.after_id()?;
     let limit = query.0.limit();
     let lang = Lang::from_headers(req.headers());
     let (rows, next_cursor) = state

@@ -234,13 +234,7 @@ pub async fn list_sign_offs(
         cursor: query.cursor,
         limit: query.limit,
     };
-    let after = page.after()?;
-    if after
-        .as_deref()
-        .is_some_and(|a| uuid::Uuid::parse_str(a).is_err())
-    {
-        return Err(pagination::invalid_cursor());
-    }
+    let after = page.after_id()?;
     let limit = page.limit();
     let id = id.into_inner().to_string();
     let list = state
