@@ -85,7 +85,7 @@ pub fn children_of(conn: &mut DbConnection, area: &Area) -> Result<Vec<Area>, Ap
 
 /// The counts on `day` of each of `children` of `area`: one statement over the counters
 /// for a live area, from where households were for one that ended.
-fn counts_of_children(
+pub fn counts_of_children(
     conn: &mut DbConnection,
     area: &Area,
     children: &[Area],

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::adoption::children::children_of;
+use crate::adoption::children::{children_of, counts_of_children};
 use crate::adoption::figures::{parts, percent};
 use crate::adoption::{area_counts, Counts};
 use crate::areas::Area;
@@ -161,15 +161,16 @@ pub fn rows_on(
     area: &Area,
     day: NaiveDate,
 ) -> Result<Vec<ReportedRow>, ApiError> {
-    let mut areas = vec![area.clone()];
-    areas.extend(children_of(conn, area)?);
-    areas
-        .iter()
-        .map(|a| {
-            let counts = area_counts(conn, a, &[day])?;
-            ReportedRow::of(a, &counts[0])
-        })
-        .collect()
+    let own = area_counts(conn, area, &[day])?[0];
+    let children = children_of(conn, area)?;
+    // All children in one statement, as the ranking reads them.
+    let counts = counts_of_children(conn, area, &children, day)?;
+    let mut rows = vec![ReportedRow::of(area, &own)?];
+    for child in &children {
+        let of = counts.get(&child.path).copied().unwrap_or_default();
+        rows.push(ReportedRow::of(child, &of)?);
+    }
+    Ok(rows)
 }
 
 /// The same areas as `reported`, recounted on `day` today (an area that has since ended is
